@@ -1,0 +1,1 @@
+"""device_sim component of Dolbom."""

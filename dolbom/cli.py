@@ -1,0 +1,167 @@
+"""The ``dolbom`` command (CONTRACT §4)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from pydantic import ValidationError
+
+from dolbom import __version__
+from dolbom.config import Settings, get_settings
+from dolbom.errors import DolbomError
+from dolbom.logs import configure
+
+log = logging.getLogger("dolbom")
+
+
+def _parse_now(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(
+            f"--now must be ISO 8601 with an offset, e.g. 2026-11-24T08:00:00+09:00: {text!r}"
+        ) from error
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"--now needs a UTC offset, e.g. +09:00: {text!r}")
+    return value
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from store.db import ensure_database
+    from store.migrate import migrate
+
+    if ensure_database(settings.database_url):
+        print(f"created database {settings.database_display()}")
+    applied = migrate(settings.database_url)
+    if applied:
+        print(f"applied migrations {', '.join(f'{v:04d}' for v in applied)}")
+    else:
+        print("database is up to date")
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest.service import run
+
+    run(settings)
+    return 0
+
+
+def cmd_analytics(args: argparse.Namespace, settings: Settings) -> int:
+    from analytics.service import run
+
+    run(settings, once=args.once, now=args.now)
+    return 0
+
+
+def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
+    from api.server import run
+
+    run(settings)
+    return 0
+
+
+def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
+    from dolbom.up import run
+
+    return run(settings, demo=args.demo)
+
+
+def cmd_sim(args: argparse.Namespace, settings: Settings) -> int:
+    from device_sim.cli import main as sim_main
+
+    return sim_main(args.sim_args, settings)
+
+
+def cmd_user_add(args: argparse.Namespace, settings: Settings) -> int:
+    from dolbom.accounts import create_user
+    from store.db import transaction
+
+    if sys.stdin.isatty():
+        import getpass
+
+        password = getpass.getpass(f"password for {args.name}: ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    with transaction(settings.database_url) as conn:
+        user_id = create_user(conn, args.name, password, args.role, args.region)
+    print(f"created user {args.name} (id {user_id}, role {args.role})")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    from dolbom.reports_cli import run
+
+    return run(settings, args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dolbom", description="Dolbom: health monitoring of older adults living at home"
+    )
+    parser.add_argument("--version", action="version", version=f"dolbom {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    up = sub.add_parser("up", help="run broker, database, ingest, analytics and API together")
+    up.add_argument("--demo", action="store_true", help="seed a demo region and run the simulator")
+    up.set_defaults(func=cmd_up)
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("ingest", help="run the MQTT ingest service").set_defaults(func=cmd_ingest)
+
+    analytics = sub.add_parser("analytics", help="run the analytics scheduler")
+    analytics.add_argument("--once", action="store_true", help="score what is pending and exit")
+    analytics.add_argument("--now", type=_parse_now, default=None,
+                           help="data time to score as of (ISO 8601 with offset)")
+    analytics.set_defaults(func=cmd_analytics)
+
+    sub.add_parser("api", help="run the HTTP API and web app").set_defaults(func=cmd_api)
+
+    sim = sub.add_parser("sim", help="device simulator (dolbom sim --help)", add_help=False)
+    sim.add_argument("sim_args", nargs=argparse.REMAINDER)
+    sim.set_defaults(func=cmd_sim)
+
+    user = sub.add_parser("user", help="manage users")
+    user_sub = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    add = user_sub.add_parser("add", help="create a user; the password is read from stdin")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=["care_worker", "center_staff", "admin"])
+    add.add_argument("--region", type=int, default=None, help="region id (care workers, staff)")
+    add.set_defaults(func=cmd_user_add)
+
+    report = sub.add_parser("report", help="regional report for a period")
+    report.add_argument("region", help="region id")
+    report.add_argument("period", help="YYYY-MM or YYYY-Www")
+    report.add_argument("--format", choices=["json", "csv", "pdf"], default="json")
+    report.add_argument("-o", "--output", default=None, help="output file (default stdout)")
+    report.set_defaults(func=cmd_report)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = get_settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
+        print(f"dolbom: invalid configuration {where}: {first.get('msg')}", file=sys.stderr)
+        return 2
+    configure(settings.log_level)
+    func: Callable[[argparse.Namespace, Settings], int] = args.func
+    try:
+        return func(args, settings)
+    except DolbomError as error:
+        print(f"dolbom: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

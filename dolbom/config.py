@@ -1,0 +1,148 @@
+"""The one settings class. Nothing else in Dolbom reads ``os.environ``.
+
+Precedence (CONTRACT §4): environment variables (``DOLBOM_*``), then ``dolbom.toml``
+(path from ``DOLBOM_CONFIG``, else ``./dolbom.toml``), then the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEV_SECRET = "dolbom-development-secret-change-me"
+
+
+def _toml_path() -> Path:
+    return Path(os.environ.get("DOLBOM_CONFIG", "dolbom.toml"))
+
+
+class Settings(BaseSettings):
+    """Dolbom configuration; every field may come from ``DOLBOM_<FIELD>`` or ``dolbom.toml``."""
+
+    model_config = SettingsConfigDict(env_prefix="DOLBOM_", extra="ignore")
+
+    environment: Literal["development", "production", "test"] = "development"
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/dolbom"
+    mqtt_url: str = "mqtt://127.0.0.1:1883"
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    data_dir: Path = Path(".dolbom")
+    log_level: str = "INFO"
+
+    # Security. The development secret is refused outside development.
+    secret_key: str = DEV_SECRET
+    token_ttl_minutes: int = Field(default=60, ge=1, le=24 * 60)
+
+    # Ingest tunables (see docs/protocol.md).
+    ingest_client_id: str = "dolbom-ingest"
+    ingest_shared_group: str | None = None
+    ingest_batch_rows: int = Field(default=5000, ge=1)
+    ingest_batch_ms: int = Field(default=100, ge=1)
+    ingest_max_payload_bytes: int = Field(default=256 * 1024, ge=1024)
+    ingest_metrics_port: int | None = None
+
+    # Analytics
+    analytics_workers: int = Field(default=1, ge=1)
+    analytics_worker_index: int = Field(default=0, ge=0)
+
+    # Storage policy
+    readings_retention_days: int = Field(default=3 * 365, ge=31)
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        scheme = urlsplit(value).scheme
+        if scheme not in ("postgresql", "postgres"):
+            raise ValueError(
+                f"DOLBOM_DATABASE_URL must be a postgresql:// URL, got scheme {scheme!r}"
+            )
+        return value
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _check_mqtt_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("mqtt", "mqtts"):
+            raise ValueError(f"DOLBOM_MQTT_URL must be an mqtt:// URL, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _no_dev_secret_in_production(self) -> Settings:
+        if self.environment == "production" and self.secret_key == DEV_SECRET:
+            raise ValueError("DOLBOM_SECRET_KEY must be set in production")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=_toml_path()),
+        )
+
+    @property
+    def mqtt(self) -> MqttTarget:
+        return MqttTarget.parse(self.mqtt_url)
+
+    def database_display(self) -> str:
+        """The database URL without its password, for messages."""
+        return redact_url(self.database_url)
+
+
+class MqttTarget:
+    """Host, port and credentials parsed from ``DOLBOM_MQTT_URL``."""
+
+    def __init__(
+        self, host: str, port: int, username: str | None, password: str | None, tls: bool
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.username = username
+        self.password = password
+        self.tls = tls
+
+    @classmethod
+    def parse(cls, url: str) -> MqttTarget:
+        parts = urlsplit(url)
+        tls = parts.scheme == "mqtts"
+        return cls(
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or (8883 if tls else 1883),
+            username=parts.username,
+            password=parts.password,
+            tls=tls,
+        )
+
+    def display(self) -> str:
+        return f"{'mqtts' if self.tls else 'mqtt'}://{self.host}:{self.port}"
+
+
+def redact_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return parts._replace(netloc=netloc).geturl()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""The store: schema, migrations and the connection pool of Dolbom's PostgreSQL."""

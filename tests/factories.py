@@ -1,0 +1,73 @@
+"""Plain builder functions for test data (SQL, against a real database)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+import psycopg
+
+from dolbom.accounts import create_user
+
+_seq = itertools.count(1)
+
+
+def make_region(conn: psycopg.Connection, name: str | None = None) -> int:
+    row = conn.execute(
+        "INSERT INTO regions (name) VALUES (%s) RETURNING id",
+        (name or f"region-{next(_seq)}",),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def make_user(
+    conn: psycopg.Connection,
+    role: str = "care_worker",
+    region_id: int | None = None,
+    username: str | None = None,
+    password: str = "correct-horse-battery",
+) -> int:
+    if region_id is None and role != "admin":
+        region_id = make_region(conn)
+    return create_user(conn, username or f"user-{next(_seq)}", password, role, region_id)
+
+
+def make_enrollee(
+    conn: psycopg.Connection,
+    region_id: int | None = None,
+    care_worker_id: int | None = None,
+    name: str | None = None,
+    birth_year: int = 1945,
+    sex: str = "F",
+    conditions: Sequence[str] = (),
+    thresholds: str = "{}",
+) -> int:
+    if region_id is None:
+        region_id = make_region(conn)
+    row = conn.execute(
+        "INSERT INTO enrollees (region_id, care_worker_id, name, birth_year, sex, conditions,"
+        " thresholds) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
+        (region_id, care_worker_id, name or f"enrollee-{next(_seq)}", birth_year, sex,
+         list(conditions), thresholds),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def make_device(
+    conn: psycopg.Connection,
+    enrollee_id: int,
+    kind: str = "wearable",
+    device_id: str | None = None,
+    room: str | None = None,
+) -> tuple[int, str]:
+    """Provision a device; returns (internal id, wire device_id)."""
+    wire_id = device_id or f"dev-{next(_seq)}"
+    row = conn.execute(
+        "INSERT INTO devices (device_id, enrollee_id, kind, room) VALUES (%s, %s, %s, %s)"
+        " RETURNING id",
+        (wire_id, enrollee_id, kind, room),
+    ).fetchone()
+    assert row is not None
+    return int(row[0]), wire_id
