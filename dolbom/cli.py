@@ -99,6 +99,26 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     return run(settings, args)
 
 
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from store.backup import backup
+
+    size = backup(settings.database_url, Path(args.file))
+    print(f"wrote {args.file} ({size} bytes)")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from store.backup import restore
+
+    restore(settings.database_url, Path(args.file))
+    print(f"restored {args.file} into {settings.database_display()}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dolbom", description="Dolbom: health monitoring of older adults living at home"
@@ -139,6 +159,13 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=["json", "csv", "pdf"], default="json")
     report.add_argument("-o", "--output", default=None, help="output file (default stdout)")
     report.set_defaults(func=cmd_report)
+
+    backup = sub.add_parser("backup", help="dump the database to FILE (pg_dump custom format)")
+    backup.add_argument("file")
+    backup.set_defaults(func=cmd_backup)
+    restore = sub.add_parser("restore", help="restore a dump made by dolbom backup")
+    restore.add_argument("file")
+    restore.set_defaults(func=cmd_restore)
     return parser
 
 
