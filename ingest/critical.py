@@ -1,0 +1,193 @@
+"""Conditions that cannot wait for a batch: pure rules, no I/O, no clock.
+
+Readings past ``dolbom.thresholds.CRITICAL_ON_ARRIVAL`` (merged with the enrollee's overrides
+by ``thresholds.effective``) and ``sos``/``fall`` events open or update an alert on arrival.
+Severity (docs/protocol.md "On-arrival alerts"):
+
+- ``sos`` and ``fall``: critical.
+- ``hypoglycemia`` (glucose < 54 mg/dL, ADA 2024 level 2, "requires immediate action"):
+  critical on the first reading, a glucometer reading being a deliberate measurement.
+- the others (hypertensive crisis, SpO2, heart rate): ``high`` on a single reading and
+  ``critical`` when another reading past the line follows within 15 minutes on the same
+  enrollee. AHA/ACC 2017 asks to confirm a crisis on a repeat reading; a wearable's SpO2 and
+  heart rate are noisy and "at rest" cannot be known from one point.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from dolbom.alerts import AlertKind, Severity
+from dolbom.thresholds import CRITICAL_ON_ARRIVAL, THRESHOLD_BY_NAME, Threshold, effective
+from dolbom.wire import METRIC_BY_NAME, EventType
+
+REPEAT_WINDOW: Final = timedelta(minutes=15)
+CRITICAL_ON_FIRST: Final = frozenset({AlertKind.HYPOGLYCEMIA})
+
+COMPARE: Final[dict[str, Callable[[float, float], bool]]] = {
+    "ge": operator.ge, "le": operator.le, "lt": operator.lt, "gt": operator.gt,
+}
+SQL_OP: Final = {"ge": ">=", "le": "<=", "lt": "<", "gt": ">"}
+_WORDS: Final = {"ge": "≥", "le": "≤", "lt": "<", "gt": ">"}
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    kind: str
+    threshold: Threshold
+    comparison: str
+
+    @property
+    def metric_code(self) -> int:
+        return METRIC_BY_NAME[self.threshold.metric].code
+
+    def lenient_bound(self) -> float:
+        """The loosest line any allowed per-enrollee override could set (a pre-filter)."""
+        return self.threshold.low if self.comparison in ("ge", "gt") else self.threshold.high
+
+
+RULES: Final[tuple[Rule, ...]] = tuple(
+    Rule(kind, THRESHOLD_BY_NAME[name], comparison) for kind, name, comparison in CRITICAL_ON_ARRIVAL
+)
+RULES_BY_METRIC: Final[dict[str, tuple[Rule, ...]]] = {
+    metric: tuple(r for r in RULES if r.threshold.metric == metric)
+    for metric in {r.threshold.metric for r in RULES}
+}
+
+
+def candidate_sql() -> str:
+    """A SQL predicate over (metric, value) true for every reading some override could flag.
+
+    Built only from our own constants (no input), so it is safe to format into a query.
+    """
+    parts = [
+        f"(metric = {r.metric_code} AND value {SQL_OP[r.comparison]} {r.lenient_bound()!r})"
+        for r in RULES
+    ]
+    return "(" + " OR ".join(parts) + ")"
+
+
+@dataclass(frozen=True, slots=True)
+class Breach:
+    """One stored reading past one rule's line for its enrollee."""
+
+    kind: str
+    rule: Rule
+    line: float  # the effective threshold value
+    metric: str
+    ts: datetime
+    value: float
+    device_id: str
+
+
+def breaches(
+    metric: str, ts: datetime, value: float, device_id: str,
+    overrides: Mapping[str, float] | None,
+) -> list[Breach]:
+    """The rules this reading breaks for an enrollee with these threshold overrides."""
+    rules = RULES_BY_METRIC.get(metric, ())
+    if not rules:
+        return []
+    lines = effective(overrides)
+    return [
+        Breach(r.kind, r, lines[r.threshold.name], metric, ts, value, device_id)
+        for r in rules
+        if COMPARE[r.comparison](value, lines[r.threshold.name])
+    ]
+
+
+def severity_for(kind: str, repeats: int) -> Severity:
+    """``repeats``: distinct reading times past the line within the repeat window (>= 1)."""
+    if kind in CRITICAL_ON_FIRST or repeats >= 2:
+        return Severity.CRITICAL
+    return Severity.HIGH
+
+
+_METRIC_WORDS: Final = {
+    "systolic_bp": "Systolic BP", "diastolic_bp": "Diastolic BP", "glucose": "Glucose",
+    "spo2": "SpO2", "heart_rate": "Heart rate",
+}
+_KIND_WORDS: Final = {
+    "hypertensive_crisis": "hypertensive crisis", "hypoglycemia": "severe hypoglycemia",
+    "low_spo2": "low oxygen", "bradycardia": "very slow heart rate",
+    "tachycardia": "very fast heart rate",
+}
+_DEVICE_WORDS: Final = {
+    "wearable": "wrist band", "bp_monitor": "BP monitor", "glucometer": "glucometer",
+    "scale": "scale", "motion_sensor": "motion sensor", "door_sensor": "door sensor",
+    "bed_sensor": "bed sensor", "ai_speaker": "AI speaker", "hub": "home hub",
+}
+_ROOM_WORDS: Final = {"living": "living room", "entrance": "entrance", "other": "home"}
+
+
+def local_time(ts: datetime, timezone: str, received_at: datetime) -> str:
+    """'08:15', or '11-21 08:15' when the data is from an earlier day than its receipt."""
+    try:
+        zone = ZoneInfo(timezone)
+    except (KeyError, ValueError):
+        zone = ZoneInfo("UTC")
+    local = ts.astimezone(zone)
+    if received_at - ts > timedelta(hours=12):
+        return local.strftime("%m-%d %H:%M")
+    return local.strftime("%H:%M")
+
+
+def _number(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def reading_summary(worst: Breach, others: list[Breach], severity: str, when: str) -> str:
+    """One line a nurse can act on, e.g. 'Hypertensive crisis: BP 192/124 mmHg at 08:15'."""
+    unit = worst.rule.threshold.unit
+    words = _KIND_WORDS.get(worst.kind, worst.kind.replace("_", " "))
+    if worst.kind == AlertKind.HYPERTENSIVE_CRISIS:
+        sbp = next((b.value for b in [worst, *others] if b.metric == "systolic_bp"), None)
+        dbp = next((b.value for b in [worst, *others] if b.metric == "diastolic_bp"), None)
+        shown = f"BP {_number(sbp) if sbp is not None else '?'}/" \
+                f"{_number(dbp) if dbp is not None else '?'} {unit}"
+    else:
+        shown = f"{_METRIC_WORDS.get(worst.metric, worst.metric)} {_number(worst.value)} {unit}"
+    line = f"{_WORDS[worst.rule.comparison]} {_number(worst.line)}"
+    confirm = "" if severity == Severity.CRITICAL else "; repeat the measurement to confirm"
+    return f"{words.capitalize()}: {shown} at {when} (line {line}){confirm}"
+
+
+def reading_evidence(breaches_: list[Breach], repeats: int) -> dict[str, Any]:
+    return {
+        "rule": "on-arrival clinical threshold (ingest)",
+        "readings": [
+            {"metric": b.metric, "value": round(b.value, 2), "unit": b.rule.threshold.unit,
+             "ts": b.ts.isoformat(), "device_id": b.device_id}
+            for b in breaches_
+        ],
+        "thresholds": [
+            {"name": b.rule.threshold.name, "value": b.line,
+             "default": b.rule.threshold.value, "comparison": b.rule.comparison,
+             "unit": b.rule.threshold.unit, "source": b.rule.threshold.source}
+            for b in {b.rule.threshold.name: b for b in breaches_}.values()
+        ],
+        "readings_past_line_within_15_min": repeats,
+    }
+
+
+def event_summary(event_type: str, device_kind: str, room: str | None, when: str) -> str:
+    """E.g. 'SOS from AI speaker (living room) at 08:15'."""
+    device = _DEVICE_WORDS.get(device_kind, device_kind)
+    where = f" ({_ROOM_WORDS.get(room, room)})" if room else ""
+    if event_type == EventType.SOS:
+        return f"SOS from {device}{where} at {when}: call or visit now"
+    return f"Fall detected by {device}{where} at {when}: call or visit now"
+
+
+def event_evidence(event_type: str, ts: datetime, device_id: str, device_kind: str,
+                   room: str | None, data: object) -> dict[str, Any]:
+    return {
+        "rule": f"{event_type} event raised on arrival (ingest)",
+        "events": [{"type": event_type, "ts": ts.isoformat(), "device_id": device_id,
+                    "device_kind": device_kind, "room": room, "data": data}],
+    }

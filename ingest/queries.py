@@ -1,0 +1,93 @@
+"""The SQL of ingest, in one place."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from ingest.critical import candidate_sql
+
+DEVICES_COLUMNS: Final = (
+    "d.id, d.device_id, d.enrollee_id, d.kind, d.room, e.region_id, e.timezone, d.removed_at"
+)
+DEVICES_ALL: Final = (
+    f"SELECT {DEVICES_COLUMNS} FROM devices d JOIN enrollees e ON e.id = d.enrollee_id"
+)
+DEVICES_BY_WIRE_ID: Final = f"{DEVICES_ALL} WHERE d.device_id = ANY(%s)"
+
+# Staging tables: COPY goes here, then one INSERT … ON CONFLICT DO NOTHING absorbs
+# duplicates (redelivery after a crash, a device resending its backlog).
+CREATE_STAGING: Final = """
+CREATE TEMP TABLE IF NOT EXISTS _ingest_readings (
+    device integer, metric smallint, ts timestamptz, value real) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS _ingest_events (
+    device integer, enrollee_id integer, type smallint, ts timestamptz, data jsonb)
+    ON COMMIT DELETE ROWS;
+"""
+COPY_READINGS: Final = "COPY _ingest_readings (device, metric, ts, value) FROM STDIN (FORMAT BINARY)"
+READINGS_TYPES: Final = ("int4", "int2", "timestamptz", "float4")
+COPY_EVENTS: Final = "COPY _ingest_events (device, enrollee_id, type, ts, data) FROM STDIN"
+
+# One row per device of what was actually inserted, with the readings that could be past a
+# critical line for some enrollee (the exact check is per enrollee, in Python).
+_CANDIDATE: Final = candidate_sql()
+INSERT_READINGS: Final = f"""
+WITH ins AS (
+    INSERT INTO readings (device, metric, ts, value)
+    SELECT device, metric, ts, value FROM _ingest_readings
+    ON CONFLICT DO NOTHING
+    RETURNING device, metric, ts, value)
+SELECT device, min(ts), max(ts), count(*),
+       array_agg(metric) FILTER (WHERE {_CANDIDATE}),
+       array_agg(ts) FILTER (WHERE {_CANDIDATE}),
+       array_agg(value) FILTER (WHERE {_CANDIDATE})
+FROM ins GROUP BY device
+"""
+
+INSERT_EVENTS: Final = """
+WITH ins AS (
+    INSERT INTO events (device, enrollee_id, type, ts, data)
+    SELECT device, enrollee_id, type, ts, data FROM _ingest_events
+    ON CONFLICT DO NOTHING
+    RETURNING device, type, ts, data)
+SELECT device, min(ts), max(ts), count(*),
+       array_agg(type) FILTER (WHERE type = ANY(%(urgent)s)),
+       array_agg(ts) FILTER (WHERE type = ANY(%(urgent)s)),
+       array_agg(data) FILTER (WHERE type = ANY(%(urgent)s))
+FROM ins GROUP BY device
+"""
+
+COPY_QUARANTINE: Final = (
+    "COPY quarantine (received_at, topic, device_id, reason_code, reason, payload) FROM STDIN"
+)
+
+INSERT_SCORING_QUEUE: Final = """
+INSERT INTO scoring_queue (enrollee_id, ts_min, ts_max)
+SELECT * FROM unnest(%s::integer[], %s::timestamptz[], %s::timestamptz[])
+"""
+
+# Device state: last seen from any message; battery and online from the newest status.
+UPDATE_DEVICES: Final = """
+UPDATE devices d SET
+    last_seen = greatest(d.last_seen, v.last_seen),
+    battery = CASE WHEN v.battery IS NOT NULL
+                    AND v.status_at >= coalesce(d.status_at, '-infinity')
+                   THEN v.battery ELSE d.battery END,
+    online = CASE WHEN v.online IS NOT NULL
+                   AND v.status_at >= coalesce(d.status_at, '-infinity')
+                  THEN v.online ELSE d.online END,
+    status_at = greatest(d.status_at, v.status_at)
+FROM unnest(%s::integer[], %s::timestamptz[], %s::smallint[], %s::boolean[],
+            %s::timestamptz[]) AS v(id, last_seen, battery, online, status_at)
+WHERE d.id = v.id
+"""
+
+ADD_COUNTER: Final = "UPDATE counters SET value = value + %s WHERE name = %s"
+
+ENROLLEE_THRESHOLDS: Final = "SELECT id, thresholds FROM enrollees WHERE id = ANY(%s)"
+
+# Distinct reading times past a kind's lines on one enrollee's devices in a window; the
+# condition part is composed from critical.SQL_OP (constants) with bound parameters.
+REPEATS_HEAD: Final = (
+    "SELECT count(DISTINCT ts) FROM readings "
+    "WHERE device = ANY(%s) AND ts BETWEEN %s AND %s AND ("
+)

@@ -1,0 +1,263 @@
+"""Storing a batch of decoded messages in one transaction of the caller's.
+
+The one path by which anything is stored, used by the MQTT service (a batch every few
+thousand rows or 100 ms, and a batch of one for ``sos``/``fall``) and by the offline loader:
+registry check → COPY readings and events into staging → INSERT … ON CONFLICT DO NOTHING →
+quarantine → on-arrival alerts → scoring queue → device state → counters. Statements that
+lock shared rows (devices, counters) come last, in a fixed order, so concurrent writers hold
+them only for the moment before COMMIT.
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+import psycopg
+from psycopg import sql
+
+from dolbom.alerts import Severity
+from dolbom.wire import EVENT_BY_CODE, EVENT_CODES, METRIC_BY_CODE, METRIC_BY_NAME, EventType
+from dolbom.wire import QuarantineReason as Q
+from ingest import critical, queries
+from ingest.decode import Decoded, Reject
+from ingest.registry import DeviceInfo, Registry
+from store.alerts import RaisedAlert, raise_alert
+
+log = logging.getLogger(__name__)
+
+URGENT_EVENT_CODES = [EVENT_CODES[EventType.SOS], EVENT_CODES[EventType.FALL]]
+_staged: weakref.WeakKeyDictionary[psycopg.Connection, bool] = weakref.WeakKeyDictionary()
+
+
+@dataclass
+class BatchResult:
+    messages: int = 0
+    readings_in: int = 0
+    readings_stored: int = 0
+    events_in: int = 0
+    events_stored: int = 0
+    quarantined: Counter[str] = field(default_factory=Counter)
+    alerts: list[tuple[str, RaisedAlert]] = field(default_factory=list)
+    enrollees: int = 0
+
+
+@dataclass
+class _DeviceState:
+    last_seen: datetime
+    battery: int | None = None
+    battery_at: datetime | None = None
+    online: bool | None = None
+    online_at: datetime | None = None
+
+
+def _ensure_staging(conn: psycopg.Connection) -> None:
+    if conn not in _staged:
+        conn.execute(queries.CREATE_STAGING)
+        _staged[conn] = True
+
+
+def _unknown_reason(device_id: str, info: DeviceInfo | None) -> str:
+    if info is None:
+        return f"device {device_id!r} is not provisioned (POST /v1/devices)"
+    return f"device {device_id!r} was removed at {info.removed_at:%Y-%m-%d %H:%M %Z}"
+
+
+def store_batch(
+    conn: psycopg.Connection, registry: Registry, batch: Sequence[Decoded]
+) -> BatchResult:
+    """Store ``batch`` in the caller's transaction; returns what was actually inserted."""
+    result = BatchResult(messages=len(batch))
+    _ensure_staging(conn)
+    registry.resolve_missing(conn, {d.device_id for d in batch if d.device_id})
+
+    reading_rows: list[tuple[int, int, datetime, float]] = []
+    event_rows: list[tuple[int, int, int, datetime, str | None]] = []
+    rejects: list[tuple[datetime, Reject]] = []
+    states: dict[int, _DeviceState] = {}
+    metric_code = {name: m.code for name, m in METRIC_BY_NAME.items()}
+    for message in batch:
+        device_id = message.device_id
+        info = registry.get(device_id) if device_id else None
+        if device_id and (info is None or not info.active):
+            rejects.append((message.received_at, Reject(
+                message.topic, device_id, Q.UNKNOWN_DEVICE, _unknown_reason(device_id, info),
+                message.payload)))
+            continue
+        rejects.extend((message.received_at, r) for r in message.rejects)
+        if info is None:
+            continue
+        dev = info.id
+        state = states.get(dev)
+        if state is None:
+            state = states[dev] = _DeviceState(message.received_at)
+        elif message.received_at > state.last_seen:
+            state.last_seen = message.received_at
+        for reading in message.readings:
+            reading_rows.append((dev, metric_code[reading.metric], reading.ts, reading.value))
+        for event in message.events:
+            data = None if event.data is None else orjson.dumps(event.data).decode()
+            event_rows.append((dev, info.enrollee_id, EVENT_CODES[event.type], event.ts, data))
+        status = message.status
+        if status is not None:
+            if status.battery is not None and (
+                state.battery_at is None or status.ts >= state.battery_at
+            ):
+                state.battery, state.battery_at = status.battery, status.ts
+            if status.online is not None and (
+                state.online_at is None or status.ts >= state.online_at
+            ):
+                state.online, state.online_at = status.online, status.ts
+    result.readings_in = len(reading_rows)
+    result.events_in = len(event_rows)
+
+    windows: dict[int, tuple[datetime, datetime]] = {}
+    if reading_rows:
+        _store_readings(conn, registry, reading_rows, windows, result)
+    if event_rows:
+        _store_events(conn, registry, event_rows, windows, result)
+    if rejects:
+        _quarantine(conn, rejects, result)
+    if windows:
+        enrollees = sorted(windows)
+        conn.execute(queries.INSERT_SCORING_QUEUE, (
+            enrollees, [windows[e][0] for e in enrollees], [windows[e][1] for e in enrollees]))
+        result.enrollees = len(enrollees)
+    if states:
+        _update_devices(conn, states)
+    if result.readings_stored:
+        conn.execute(queries.ADD_COUNTER, (result.readings_stored, "readings_stored"))
+    if result.events_stored:
+        conn.execute(queries.ADD_COUNTER, (result.events_stored, "events_stored"))
+    return result
+
+
+def _widen(windows: dict[int, tuple[datetime, datetime]], enrollee: int,
+           lo: datetime, hi: datetime) -> None:
+    old = windows.get(enrollee)
+    windows[enrollee] = (lo, hi) if old is None else (min(old[0], lo), max(old[1], hi))
+
+
+def _store_readings(
+    conn: psycopg.Connection, registry: Registry,
+    rows: list[tuple[int, int, datetime, float]],
+    windows: dict[int, tuple[datetime, datetime]], result: BatchResult,
+) -> None:
+    with conn.cursor() as cur:
+        with cur.copy(queries.COPY_READINGS) as copy:
+            copy.set_types(list(queries.READINGS_TYPES))
+            for row in rows:
+                copy.write_row(row)
+        inserted = cur.execute(queries.INSERT_READINGS).fetchall()
+    candidates: list[tuple[DeviceInfo, str, datetime, float]] = []
+    for device, lo, hi, count, metrics, stamps, values in inserted:
+        result.readings_stored += count
+        info = registry.by_id(device)
+        if info is None:  # removed from memory between check and insert: keep the data
+            continue
+        _widen(windows, info.enrollee_id, lo, hi)
+        for code, ts, value in zip(metrics or (), stamps or (), values or (), strict=True):
+            candidates.append((info, METRIC_BY_CODE[code].name, ts, float(value)))
+    if candidates:
+        _raise_reading_alerts(conn, registry, candidates, result)
+
+
+def _store_events(
+    conn: psycopg.Connection, registry: Registry,
+    rows: list[tuple[int, int, int, datetime, str | None]],
+    windows: dict[int, tuple[datetime, datetime]], result: BatchResult,
+) -> None:
+    with conn.cursor() as cur:
+        with cur.copy(queries.COPY_EVENTS) as copy:
+            for row in rows:
+                copy.write_row(row)
+        inserted = cur.execute(queries.INSERT_EVENTS, {"urgent": URGENT_EVENT_CODES}).fetchall()
+    for device, lo, hi, count, types, stamps, datas in inserted:
+        result.events_stored += count
+        info = registry.by_id(device)
+        if info is None:
+            continue
+        _widen(windows, info.enrollee_id, lo, hi)
+        for code, ts, data in zip(types or (), stamps or (), datas or (), strict=True):
+            event_type = EVENT_BY_CODE[code]
+            when = critical.local_time(ts, info.timezone, ts)
+            raised = raise_alert(
+                conn, enrollee_id=info.enrollee_id, kind=str(event_type),
+                severity=Severity.CRITICAL,
+                summary=critical.event_summary(event_type, info.kind, info.room, when),
+                evidence=critical.event_evidence(event_type, ts, info.device_id, info.kind,
+                                                 info.room, data),
+                data_ts=ts, source="ingest",
+            )
+            result.alerts.append((str(event_type), raised))
+
+
+def _raise_reading_alerts(
+    conn: psycopg.Connection, registry: Registry,
+    candidates: list[tuple[DeviceInfo, str, datetime, float]], result: BatchResult,
+) -> None:
+    enrollees = sorted({info.enrollee_id for info, *_ in candidates})
+    overrides: dict[int, dict[str, Any]] = dict(
+        conn.execute(queries.ENROLLEE_THRESHOLDS, (enrollees,)).fetchall()
+    )
+    groups: dict[tuple[int, str], list[critical.Breach]] = defaultdict(list)
+    infos: dict[int, DeviceInfo] = {}
+    for info, metric, ts, value in candidates:
+        infos[info.enrollee_id] = info
+        for breach in critical.breaches(metric, ts, value, info.device_id,
+                                        overrides.get(info.enrollee_id)):
+            groups[(info.enrollee_id, breach.kind)].append(breach)
+    for (enrollee_id, kind), found in sorted(groups.items()):
+        latest = max(found, key=lambda b: (b.ts, b.value))
+        together = [b for b in found if b.ts == latest.ts and b is not latest]
+        repeats = _count_repeats(conn, registry.devices_of(enrollee_id), found, latest.ts)
+        severity = critical.severity_for(kind, repeats)
+        info = infos[enrollee_id]
+        when = critical.local_time(latest.ts, info.timezone, latest.ts)
+        raised = raise_alert(
+            conn, enrollee_id=enrollee_id, kind=kind, severity=severity,
+            summary=critical.reading_summary(latest, together, severity, when),
+            evidence=critical.reading_evidence([latest, *together], repeats),
+            data_ts=latest.ts, source="ingest",
+        )
+        result.alerts.append((kind, raised))
+
+
+def _count_repeats(conn: psycopg.Connection, devices: list[int],
+                   found: list[critical.Breach], at: datetime) -> int:
+    """Distinct reading times past this kind's lines within 15 minutes before ``at``."""
+    rules = {b.rule.threshold.name: b for b in found}.values()
+    conditions = sql.SQL(" OR ").join(
+        sql.SQL("(metric = {} AND value " + critical.SQL_OP[b.rule.comparison] + " {})").format(
+            sql.Literal(b.rule.metric_code), sql.Literal(b.line))
+        for b in rules
+    )
+    query = sql.SQL(queries.REPEATS_HEAD) + conditions + sql.SQL(")")
+    row = conn.execute(query, (devices, at - critical.REPEAT_WINDOW, at)).fetchone()
+    return max(1, int(row[0]) if row else 1)
+
+
+def _quarantine(conn: psycopg.Connection, rejects: list[tuple[datetime, Reject]],
+                result: BatchResult) -> None:
+    with conn.cursor() as cur, cur.copy(queries.COPY_QUARANTINE) as copy:
+        for received_at, reject in rejects:
+            copy.write_row((received_at, reject.topic.replace("\x00", "\\0"), reject.device_id,
+                            str(reject.reason_code), reject.reason, reject.payload))
+            result.quarantined[str(reject.reason_code)] += 1
+
+
+def _update_devices(conn: psycopg.Connection, states: dict[int, _DeviceState]) -> None:
+    ids = sorted(states)
+    rows = [states[i] for i in ids]
+    status_at = [
+        max((t for t in (s.battery_at, s.online_at) if t is not None), default=None) for s in rows
+    ]
+    conn.execute(queries.UPDATE_DEVICES, (
+        ids, [s.last_seen for s in rows], [s.battery for s in rows], [s.online for s in rows],
+        status_at))
