@@ -1,0 +1,299 @@
+"""Per-enrollee figures from per-day aggregates: pure numpy, no I/O, no clock.
+
+Everything here works on ``(enrollees × days)`` grids built from ``queries.DailyReadings`` and
+``queries.DailyEvents``. Day 0 is the first day of the reported period in each enrollee's own
+timezone; the previous period is the negative days. Undefined figures are NaN (``None`` in
+JSON).
+
+Definitions (docs/reports.md repeats them for the centres):
+
+* observed days: days of the period from the enrollee's enrollment day up to the day before
+  the report's ``as_of`` day (a report of a running month counts complete days only);
+* BP day: an observed day with at least one systolic reading (population: enrollees with a
+  BP monitor provisioned);
+* glucose day: the same with a glucose reading (population: enrollees with ``diabetes``);
+* worn hour: a local clock hour holding at least one heart-rate or steps reading from the wrist
+  band; a wear day has at least ``WEAR_DAY_HOURS`` worn hours (population: enrollees with a
+  wearable provisioned);
+* home BP: the mean of all systolic and of all diastolic readings of the period.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from dolbom.alerts import Severity
+from dolbom.thresholds import THRESHOLD_BY_NAME, effective
+from dolbom.wire import EVENT_CODES, METRIC_BY_NAME
+from reports.period import Period
+from reports.queries import AlertRow, DailyEvents, DailyReadings, DeviceRow, EnrolleeRow
+
+SBP: Final = METRIC_BY_NAME["systolic_bp"].code
+DBP: Final = METRIC_BY_NAME["diastolic_bp"].code
+GLUCOSE: Final = METRIC_BY_NAME["glucose"].code
+HEART_RATE: Final = METRIC_BY_NAME["heart_rate"].code
+STEPS: Final = METRIC_BY_NAME["steps"].code
+SLEEP: Final = METRIC_BY_NAME["sleep_minutes"].code
+ALL_METRICS: Final = tuple(m.code for m in METRIC_BY_NAME.values())
+HISTORY_METRICS: Final = (STEPS, SLEEP)  # compared with the previous period
+
+CHECKIN: Final = EVENT_CODES["checkin"]
+FALL: Final = EVENT_CODES["fall"]
+SOS: Final = EVENT_CODES["sos"]
+
+# The issue's adherence rule: a band day counts when worn >= 10 h, the usual valid-day rule
+# of wearable activity monitoring (Troiano et al., Med Sci Sports Exerc 2008;40:181, NHANES).
+WEAR_DAY_HOURS: Final = 10
+# Home BP control: mean home BP < 135/85 mmHg (ESC/ESH 2018; dolbom.thresholds), per-enrollee
+# overridable like every threshold.
+HOME_SBP: Final = THRESHOLD_BY_NAME["home_sbp_control"]
+HOME_DBP: Final = THRESHOLD_BY_NAME["home_dbp_control"]
+# Device state: silent for a day = offline; battery under 20 % = low (program choices).
+OFFLINE_AFTER: Final = timedelta(hours=24)
+LOW_BATTERY_PCT: Final = 20
+SEVERITIES: Final = tuple(s.value for s in Severity)
+
+
+def popcount(masks: np.ndarray) -> np.ndarray:
+    """Number of set bits of each non-negative int64 (< 2**32)."""
+    as_bytes = masks.astype(">u4").view(np.uint8).reshape(*masks.shape, 4)
+    return np.unpackbits(as_bytes, axis=-1).sum(axis=-1)
+
+
+def local_day(instant: datetime, timezone: str, origin_ordinal: int) -> int:
+    return instant.astimezone(ZoneInfo(timezone)).date().toordinal() - origin_ordinal
+
+
+@dataclass(slots=True)
+class Grids:
+    """Per-enrollee, per-day sums over one day range ``[lo, hi)``."""
+
+    lo: int
+    hi: int
+    values: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.values[name]
+
+
+def _index(ids: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row index of each wanted id in sorted ``ids``, and which wanted ids are present."""
+    pos = np.searchsorted(ids, wanted)
+    pos = np.clip(pos, 0, max(len(ids) - 1, 0))
+    present = (ids[pos] == wanted) if len(ids) else np.zeros(len(wanted), dtype=bool)
+    return pos, present
+
+
+def reading_grids(ids: np.ndarray, readings: DailyReadings, lo: int, hi: int) -> Grids:
+    """Daily counts and sums of each regional metric for days [lo, hi)."""
+    n, width = len(ids), hi - lo
+    pos, present = _index(ids, readings.enrollee)
+    in_days = present & (readings.day >= lo) & (readings.day < hi)
+    grids = Grids(lo, hi)
+
+    def add(name: str, select: np.ndarray, values: np.ndarray) -> None:
+        out = np.zeros((n, width), dtype=np.float64)
+        sel = select & in_days
+        np.add.at(out, (pos[sel], readings.day[sel] - lo), values[sel])
+        grids.values[name] = out
+
+    for code, name in ((SBP, "sbp"), (DBP, "dbp"), (GLUCOSE, "glucose"), (STEPS, "steps"),
+                       (SLEEP, "sleep"), (HEART_RATE, "hr")):
+        is_metric = readings.metric == code
+        add(f"{name}_n", is_metric, readings.count)
+        add(f"{name}_sum", is_metric, readings.total)
+    add("any_n", np.ones(len(readings.metric), dtype=bool), readings.count)
+    is_glucose = readings.metric == GLUCOSE
+    add("glucose_in_range", is_glucose, readings.in_range)
+    add("glucose_below", is_glucose, readings.below_range)
+    hours = np.zeros((n, width), dtype=np.int64)
+    worn = in_days & readings.wearable & np.isin(readings.metric, (HEART_RATE, STEPS))
+    np.bitwise_or.at(hours, (pos[worn], readings.day[worn] - lo), readings.hours[worn])
+    grids.values["worn_hours"] = popcount(hours).astype(np.float64)
+    return grids
+
+
+def event_grids(ids: np.ndarray, events: DailyEvents, lo: int, hi: int) -> Grids:
+    n, width = len(ids), hi - lo
+    pos, present = _index(ids, events.enrollee)
+    in_days = present & (events.day >= lo) & (events.day < hi)
+    grids = Grids(lo, hi)
+
+    def add(name: str, select: np.ndarray, values: np.ndarray) -> None:
+        out = np.zeros((n, width), dtype=np.float64)
+        sel = select & in_days
+        np.add.at(out, (pos[sel], events.day[sel] - lo), values[sel])
+        grids.values[name] = out
+
+    everything = np.ones(len(events.type), dtype=bool)
+    add("events_n", everything, events.count)
+    is_checkin = events.type == CHECKIN
+    add("checkin_n", is_checkin, events.count)
+    add("checkin_answered", is_checkin, events.answered)
+    add("mood_sum", is_checkin, events.mood_sum)
+    add("mood_n", is_checkin, events.mood_n)
+    add("fall_n", events.type == FALL, events.count)
+    add("sos_n", events.type == SOS, events.count)
+    return grids
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1), np.nan)
+
+
+def _mean_over_data_days(total: np.ndarray, count: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Mean daily total over the days (mask) that hold data."""
+    with_data = (count > 0) & days
+    return _ratio((total * with_data).sum(axis=1), with_data.sum(axis=1).astype(np.float64))
+
+
+@dataclass(frozen=True, slots=True)
+class EnrolleeFigures:
+    """One array per figure, one entry per enrollee (NaN where undefined)."""
+
+    ids: np.ndarray
+    arrays: dict[str, np.ndarray]
+    current: Grids
+    observed: np.ndarray  # (n, period days) bool
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.arrays[name]
+
+
+def enrollee_figures(
+    enrollees: Sequence[EnrolleeRow],
+    period: Period,
+    previous: Period,
+    as_of: datetime,
+    readings: DailyReadings,
+    events: DailyEvents,
+    devices: Sequence[DeviceRow],
+) -> EnrolleeFigures:
+    """Every per-enrollee figure of the report, vectorised over ``enrollees`` (sorted by id)."""
+    ids = np.asarray([e.id for e in enrollees], dtype=np.int64)
+    n, days = len(ids), period.days
+    origin = period.start.toordinal()
+    enrolled_day = np.asarray([local_day(e.enrolled_at, e.timezone, origin) for e in enrollees],
+                              dtype=np.int64).reshape(n)
+    as_of_day = np.asarray([local_day(as_of, e.timezone, origin) for e in enrollees],
+                           dtype=np.int64).reshape(n)
+    day_axis = np.arange(days)
+    observed = (day_axis[None, :] >= enrolled_day[:, None]) & (day_axis[None, :] < as_of_day[:, None])
+    prev_axis = np.arange(-previous.days, 0)
+    observed_prev = (prev_axis[None, :] >= enrolled_day[:, None]) & (prev_axis[None, :] < as_of_day[:, None])
+
+    cur = reading_grids(ids, readings, 0, days)
+    prev = reading_grids(ids, readings, -previous.days, 0)
+    ev = event_grids(ids, events, 0, days)
+
+    kinds = {(d.enrollee_id, d.kind) for d in devices}
+    has = {kind: np.asarray([(i, kind) in kinds for i in ids.tolist()], dtype=bool).reshape(n)
+           for kind in ("bp_monitor", "wearable", "glucometer")}
+    diabetic = np.asarray(["diabetes" in e.conditions for e in enrollees], dtype=bool).reshape(n)
+    hypertensive = np.asarray(["hypertension" in e.conditions for e in enrollees], dtype=bool).reshape(n)
+
+    a: dict[str, np.ndarray] = {}
+    a["days_observed"] = observed.sum(axis=1).astype(np.float64)
+    a["new"] = ((enrolled_day >= 0) & (enrolled_day < days)).astype(np.float64)
+    a["has_data"] = ((cur["any_n"].sum(axis=1) + ev["events_n"].sum(axis=1)) > 0).astype(np.float64)
+
+    a["bp_days"] = ((cur["sbp_n"] > 0) & observed).sum(axis=1).astype(np.float64)
+    a["bp_share"] = np.where(has["bp_monitor"], _ratio(a["bp_days"], a["days_observed"]), np.nan)
+    a["glucose_days"] = ((cur["glucose_n"] > 0) & observed).sum(axis=1).astype(np.float64)
+    a["glucose_share"] = np.where(diabetic, _ratio(a["glucose_days"], a["days_observed"]), np.nan)
+    worn = cur["worn_hours"]
+    a["wear_days"] = ((worn >= WEAR_DAY_HOURS) & observed).sum(axis=1).astype(np.float64)
+    a["wear_share"] = np.where(has["wearable"], _ratio(a["wear_days"], a["days_observed"]), np.nan)
+    a["wear_hours_mean"] = np.where(
+        has["wearable"], _ratio((worn * observed).sum(axis=1), a["days_observed"]), np.nan
+    )
+
+    def period_mean(name: str) -> tuple[np.ndarray, np.ndarray]:
+        count = (cur[f"{name}_n"] * observed).sum(axis=1)
+        return _ratio((cur[f"{name}_sum"] * observed).sum(axis=1), count), count
+
+    a["sbp_mean"], a["sbp_readings"] = period_mean("sbp")
+    a["dbp_mean"], a["dbp_readings"] = period_mean("dbp")
+    limits = [effective(e.thresholds) for e in enrollees]
+    sbp_limit = np.asarray([t[HOME_SBP.name] for t in limits], dtype=np.float64).reshape(n)
+    dbp_limit = np.asarray([t[HOME_DBP.name] for t in limits], dtype=np.float64).reshape(n)
+    a["sbp_limit"], a["dbp_limit"] = sbp_limit, dbp_limit
+    measured = (a["sbp_readings"] > 0) & (a["dbp_readings"] > 0)
+    with np.errstate(invalid="ignore"):
+        controlled = (a["sbp_mean"] < sbp_limit) & (a["dbp_mean"] < dbp_limit)
+    a["bp_controlled"] = np.where(hypertensive & measured, controlled.astype(np.float64), np.nan)
+
+    a["glucose_mean"], a["glucose_readings"] = period_mean("glucose")
+    a["glucose_in_range"] = (cur["glucose_in_range"] * observed).sum(axis=1)
+    a["glucose_below"] = (cur["glucose_below"] * observed).sum(axis=1)
+    a["glucose_tir"] = _ratio(a["glucose_in_range"], a["glucose_readings"])
+
+    a["steps_per_day"] = _mean_over_data_days(cur["steps_sum"], cur["steps_n"], observed)
+    a["steps_prev_per_day"] = _mean_over_data_days(prev["steps_sum"], prev["steps_n"], observed_prev)
+    a["steps_change_pct"] = 100.0 * (_ratio(a["steps_per_day"], a["steps_prev_per_day"]) - 1.0)
+    a["sleep_hours"] = _mean_over_data_days(cur["sleep_sum"], cur["sleep_n"], observed) / 60.0
+    a["sleep_prev_hours"] = _mean_over_data_days(prev["sleep_sum"], prev["sleep_n"], observed_prev) / 60.0
+
+    a["checkins"] = (ev["checkin_n"] * observed).sum(axis=1)
+    a["checkins_answered"] = (ev["checkin_answered"] * observed).sum(axis=1)
+    a["checkin_share"] = _ratio(a["checkins_answered"], a["checkins"])
+    a["mood_mean"] = _ratio((ev["mood_sum"] * observed).sum(axis=1), (ev["mood_n"] * observed).sum(axis=1))
+    a["falls"] = (ev["fall_n"] * observed).sum(axis=1)
+    a["sos"] = (ev["sos_n"] * observed).sum(axis=1)
+    a["has_bp_monitor"] = has["bp_monitor"].astype(np.float64)
+    a["has_wearable"] = has["wearable"].astype(np.float64)
+    a["diabetic"] = diabetic.astype(np.float64)
+    a["hypertensive"] = hypertensive.astype(np.float64)
+    return EnrolleeFigures(ids, a, cur, observed)
+
+
+def device_problems(devices: Sequence[DeviceRow], as_of: datetime) -> list[dict[str, Any]]:
+    """Devices offline (said so, or silent for ``OFFLINE_AFTER``), never seen, or low on battery."""
+    problems: list[dict[str, Any]] = []
+    for device in devices:
+        found: list[str] = []
+        if device.last_seen is None:
+            found.append("never_seen")
+        elif device.online is False or as_of - device.last_seen > OFFLINE_AFTER:
+            found.append("offline")
+        if device.battery is not None and device.battery < LOW_BATTERY_PCT:
+            found.append("low_battery")
+        if found:
+            problems.append({
+                "enrollee_id": device.enrollee_id, "device_id": device.device_id, "kind": device.kind,
+                "problems": found, "battery": device.battery,
+                "last_seen": device.last_seen.isoformat() if device.last_seen else None,
+            })
+    return problems
+
+
+def percentiles_minutes(seconds: Sequence[float]) -> dict[str, float | int | None]:
+    """n, median and p90 (numpy's linear interpolation) of durations, in minutes."""
+    if not seconds:
+        return {"n": 0, "median_min": None, "p90_min": None}
+    values = np.asarray(seconds, dtype=np.float64) / 60.0
+    median, p90 = np.percentile(values, [50, 90])
+    return {"n": len(values), "median_min": round(float(median), 2), "p90_min": round(float(p90), 2)}
+
+
+def response_times(alerts: Sequence[AlertRow]) -> dict[str, dict[str, dict[str, float | int | None]]]:
+    """Time to first response (acknowledge or resolve by a person) and to resolution by a
+    person, per severity and overall. Alerts closed by the system are left out of the
+    resolution times: those measure the condition, not the care worker."""
+    out: dict[str, dict[str, dict[str, float | int | None]]] = {}
+    for severity in (*SEVERITIES, "all"):
+        chosen = [a for a in alerts if severity in ("all", a.severity)]
+        acknowledge = [(a.responded_at - a.opened_at).total_seconds() for a in chosen
+                       if a.responded_at is not None]
+        resolve = [(a.resolved_at - a.opened_at).total_seconds() for a in chosen
+                   if a.resolved_at is not None and a.resolved_by_person]
+        out[severity] = {"acknowledge": percentiles_minutes(acknowledge),
+                         "resolve": percentiles_minutes(resolve)}
+    return out

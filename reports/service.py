@@ -1,0 +1,117 @@
+"""Reports from the store: load (queries) → compute (pure) → a JSON-ready dict.
+
+``regional_report`` loads a region in chunks of enrollees so a progress callback can follow
+a long region; ``enrollee_summary`` is the personal summary of one enrollee.
+"""
+
+from __future__ import annotations
+
+import logging
+import time as clock
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+import psycopg
+
+from reports import queries
+from reports.compute import ALL_METRICS, HISTORY_METRICS, enrollee_figures, local_day
+from reports.errors import UnknownEnrollee, UnknownRegion
+from reports.period import Period, parse_period
+from reports.regional import build_regional
+from reports.summary import BASELINE_DAYS, build_summary
+
+log = logging.getLogger(__name__)
+
+CHUNK_ENROLLEES: Final = 250
+DAY: Final = timedelta(days=1)  # any timezone's local day lies within a UTC day either side
+
+Progress = Callable[[int, int], None]
+
+
+def _period(period: Period | str) -> Period:
+    return period if isinstance(period, Period) else parse_period(period)
+
+
+def _window(period: Period, earliest: Period | None = None) -> tuple[datetime, datetime, datetime]:
+    """(since, until, history_since) as UTC instants widened by a day either side."""
+    since = period.bounds("UTC")[0] - DAY
+    until = period.bounds("UTC")[1] + DAY
+    history = (earliest.bounds("UTC")[0] - DAY) if earliest else since
+    return since, until, history
+
+
+def regional_report(
+    conn: psycopg.Connection,
+    region_id: int | str,
+    period: Period | str,
+    as_of: datetime | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """The regional report of ``region_id`` (an id, or a region's exact name) for ``period``.
+
+    ``as_of`` (default: now) bounds the days counted in a running period and dates the device
+    state. Raises ``UnknownRegion`` and ``BadPeriod``.
+    """
+    period = _period(period)
+    as_of = as_of or datetime.now(UTC)
+    region = queries.load_region(conn, region_id)
+    if region is None:
+        raise UnknownRegion(f"no region {region_id!r}; list regions with GET /v1/regions")
+    started = clock.perf_counter()
+    previous = period.previous()
+    everyone = queries.load_enrollees(conn, region.id)
+    origin = period.start.toordinal()
+    population = [e for e in everyone
+                  if e.active and local_day(e.enrolled_at, e.timezone, origin) < period.days]
+    ids = [e.id for e in population]
+    since, until, history = _window(period, previous)
+    region_since, region_until = period.bounds(region.timezone)
+
+    chunks = [ids[k:k + CHUNK_ENROLLEES] for k in range(0, len(ids), CHUNK_ENROLLEES)] or [[]]
+    reading_parts, event_parts = [], []
+    for done, chunk in enumerate(chunks):
+        reading_parts.append(queries.daily_readings(
+            conn, chunk, period.start, since, until, ALL_METRICS, history, HISTORY_METRICS))
+        event_parts.append(queries.daily_events(conn, chunk, period.start, since, until))
+        if progress:
+            progress(min((done + 1) * CHUNK_ENROLLEES, len(ids)), len(ids))
+    readings = queries.DailyReadings.concat(reading_parts)
+    events = queries.DailyEvents.concat(event_parts)
+    alerts = queries.alerts_opened(conn, ids, region_since, region_until)
+    devices = queries.devices(conn, ids)
+    unresolved = queries.unresolved_alert_counts(conn, ids)
+
+    figures = enrollee_figures(population, period, previous, as_of, readings, events, devices)
+    report = build_regional(region, period, previous, as_of, everyone, population, figures, alerts,
+                            devices, unresolved)
+    log.info("regional report region=%s period=%s enrollees=%d in %.2f s",
+             region.id, period.label, len(population), clock.perf_counter() - started)
+    return report
+
+
+def enrollee_summary(
+    conn: psycopg.Connection,
+    enrollee_id: int,
+    period: Period | str,
+    as_of: datetime | None = None,
+) -> dict[str, Any]:
+    """The personal summary of one enrollee for ``period`` (vitals against their baseline,
+    activity and sleep, alerts and outcomes, adherence). Raises ``UnknownEnrollee``."""
+    period = _period(period)
+    as_of = as_of or datetime.now(UTC)
+    enrollee = queries.load_enrollee(conn, enrollee_id)
+    if enrollee is None:
+        raise UnknownEnrollee(f"no enrollee {enrollee_id}")
+    previous = period.previous()
+    baseline_start = Period(period.kind, period.start - timedelta(days=BASELINE_DAYS), period.start)
+    since, until, history = _window(period, baseline_start)
+    readings = queries.daily_readings(conn, [enrollee.id], period.start, since, until, ALL_METRICS,
+                                      history, ALL_METRICS)
+    events = queries.daily_events(conn, [enrollee.id], period.start, since, until)
+    bounds = period.bounds(enrollee.timezone)
+    alerts = queries.alerts_opened(conn, [enrollee.id], *bounds)
+    devices = queries.devices(conn, [enrollee.id])
+    unresolved = queries.unresolved_alert_counts(conn, [enrollee.id]).get(enrollee.id, 0)
+    figures = enrollee_figures([enrollee], period, previous, as_of, readings, events, devices)
+    return build_summary(enrollee, period, previous, as_of, figures, readings, alerts, devices, unresolved)
