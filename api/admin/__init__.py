@@ -1,0 +1,1 @@
+"""admin domain of the HTTP API."""

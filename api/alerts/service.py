@@ -1,0 +1,139 @@
+"""Alert inbox and lifecycle: list, acknowledge, resolve, snooze; every action audited."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from psycopg import AsyncConnection, sql
+from psycopg.rows import DictRow
+from psycopg.types.json import Jsonb
+
+from api.alerts import queries
+from api.alerts.models import Alert, AlertAction
+from api.audit.service import record
+from api.errors import Conflict, NotFound
+from api.pagination import decode_cursor, page
+from api.principal import Principal, enrollee_scope
+
+INBOX_LIMIT = 500
+
+
+def _scoped(template: str, principal: Principal) -> tuple[sql.Composed, dict[str, Any]]:
+    scope, params = enrollee_scope(principal)
+    return sql.SQL(template).format(scope=scope), dict(params)  # type: ignore[arg-type]
+
+
+async def list_alerts(
+    conn: AsyncConnection[DictRow],
+    principal: Principal,
+    *,
+    status: str | None = None,
+    severity: str | None = None,
+    kind: str | None = None,
+    enrollee_id: int | None = None,
+    since: datetime | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+    client_addr: str | None = None,
+) -> tuple[list[Alert], str | None]:
+    """Alerts the caller may see, newest first (an audited read)."""
+    position = decode_cursor(cursor, "id")
+    query, params = _scoped(queries.LIST, principal)
+    params.update(status=status, severity=severity, kind=kind, enrollee_id=enrollee_id,
+                  since=since, before_id=position["id"] if position else None, limit=limit + 1)
+    rows = await (await conn.execute(query, params)).fetchall()
+    alerts = [Alert.model_validate(row) for row in rows]
+    await record(conn, principal, "list_alerts", enrollee_id=enrollee_id, resource="alerts",
+                 client_addr=client_addr, detail={"returned": min(len(alerts), limit)})
+    return page(alerts, limit, lambda alert: {"id": alert.id})
+
+
+async def inbox(
+    conn: AsyncConnection[DictRow], principal: Principal, client_addr: str | None
+) -> list[Alert]:
+    """Unresolved alerts the caller may see, critical first, longest waiting first (audited)."""
+    query, params = _scoped(queries.INBOX, principal)
+    params["limit"] = INBOX_LIMIT
+    rows = await (await conn.execute(query, params)).fetchall()
+    await record(conn, principal, "view_inbox", resource="app/inbox", client_addr=client_addr,
+                 detail={"returned": len(rows)})
+    return [Alert.model_validate(row) for row in rows]
+
+
+async def get_alert(conn: AsyncConnection[DictRow], principal: Principal, alert_id: int) -> Alert:
+    query, params = _scoped(queries.ONE, principal)
+    params["alert_id"] = alert_id
+    row = await (await conn.execute(query, params)).fetchone()
+    if row is None:
+        raise NotFound(f"alert {alert_id} not found")
+    return Alert.model_validate(row)
+
+
+async def actions_of(conn: AsyncConnection[DictRow], alert_id: int) -> list[AlertAction]:
+    rows = await (await conn.execute(queries.ACTIONS, (alert_id,))).fetchall()
+    return [AlertAction.model_validate(row) for row in rows]
+
+
+async def _lock(
+    conn: AsyncConnection[DictRow], principal: Principal, alert_id: int
+) -> dict[str, Any]:
+    query, params = _scoped(queries.ONE_FOR_UPDATE, principal)
+    params["alert_id"] = alert_id
+    row = await (await conn.execute(query, params)).fetchone()
+    if row is None:
+        raise NotFound(f"alert {alert_id} not found")
+    return dict(row)
+
+
+async def _trail(
+    conn: AsyncConnection[DictRow], principal: Principal, alert: dict[str, Any], action: str,
+    client_addr: str | None, note: str | None, outcome: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    await conn.execute(queries.INSERT_ACTION, (
+        alert["id"], action, principal.user_id, note, outcome,
+        Jsonb(detail) if detail else None, client_addr,
+    ))
+    await record(conn, principal, f"{action}_alert", enrollee_id=alert["enrollee_id"],
+                 resource=f"alert/{alert['id']}", client_addr=client_addr,
+                 detail={"outcome": outcome} if outcome else detail)
+
+
+async def acknowledge(
+    conn: AsyncConnection[DictRow], principal: Principal, alert_id: int, note: str | None,
+    client_addr: str | None,
+) -> Alert:
+    """open → acknowledged; 409 from any other status."""
+    alert = await _lock(conn, principal, alert_id)
+    if alert["status"] != "open":
+        raise Conflict(f"alert {alert_id} is {alert['status']}, only an open alert can be acknowledged")
+    await conn.execute(queries.ACKNOWLEDGE, (principal.user_id, alert_id))
+    await _trail(conn, principal, alert, "acknowledge", client_addr, note)
+    return await get_alert(conn, principal, alert_id)
+
+
+async def resolve(
+    conn: AsyncConnection[DictRow], principal: Principal, alert_id: int, note: str,
+    outcome: str | None, client_addr: str | None,
+) -> Alert:
+    """open or acknowledged → resolved with a note and an outcome; 409 when already resolved."""
+    alert = await _lock(conn, principal, alert_id)
+    if alert["status"] == "resolved":
+        raise Conflict(f"alert {alert_id} is already resolved")
+    await conn.execute(queries.RESOLVE, (principal.user_id, outcome, alert_id))
+    await _trail(conn, principal, alert, "resolve", client_addr, note, outcome)
+    return await get_alert(conn, principal, alert_id)
+
+
+async def snooze(
+    conn: AsyncConnection[DictRow], principal: Principal, alert_id: int, minutes: int,
+    note: str | None, client_addr: str | None,
+) -> Alert:
+    """Push an unresolved alert down the inbox for a while; a worse level re-opens it."""
+    alert = await _lock(conn, principal, alert_id)
+    if alert["status"] == "resolved":
+        raise Conflict(f"alert {alert_id} is resolved")
+    await conn.execute(queries.SNOOZE, (minutes, alert_id))
+    await _trail(conn, principal, alert, "snooze", client_addr, note, detail={"minutes": minutes})
+    return await get_alert(conn, principal, alert_id)

@@ -1,0 +1,74 @@
+"""``create_app(settings)``: the FastAPI application (API under /v1, web app under /app)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from api import errors
+from api.admin.views import router as admin_router
+from api.alerts.stream import AlertHub
+from api.alerts.views import router as alerts_router
+from api.audit.views import router as audit_router
+from api.auth.service import LoginLimiter
+from api.auth.views import router as auth_router
+from api.db import open_pool
+from api.devices.views import router as devices_router
+from api.enrollees.views import router as enrollees_router
+from api.metrics import ApiMetrics
+from api.metrics import router as metrics_router
+from api.middleware import BodyLimit, RequestMetrics
+from api.readings.views import router as readings_router
+from api.web.views import router as web_router
+from dolbom import __version__
+from dolbom.config import Settings
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "web" / "static"
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the app; the pool and the alert listener open in its lifespan."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.pool = await open_pool(settings.database_url)
+        app.state.hub = AlertHub(settings.database_url, app.state.pool)
+        await app.state.hub.start()
+        try:
+            yield
+        finally:
+            await app.state.hub.stop()
+            await app.state.pool.close()
+
+    app = FastAPI(
+        title="Dolbom API",
+        version=__version__,
+        description="Alerts, enrollees, vitals and devices for care workers and health centres "
+                    "(CONTRACT §3).",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.login_limiter = LoginLimiter()
+    app.state.metrics = ApiMetrics()
+    errors.install(app)
+    for router in (auth_router, alerts_router, enrollees_router, readings_router, devices_router,
+                   admin_router, audit_router, metrics_router, web_router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/app", status_code=307)
+
+    app.add_middleware(RequestMetrics, requests=app.state.metrics.requests,
+                       latency=app.state.metrics.latency)
+    app.add_middleware(BodyLimit)
+    return app

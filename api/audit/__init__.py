@@ -1,0 +1,1 @@
+"""audit domain of the HTTP API."""

@@ -1,0 +1,53 @@
+"""Dependencies shared by every view: the database connection, the caller, their address."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from psycopg import AsyncConnection
+from psycopg.rows import DictRow
+
+from api.auth.service import read_token
+from api.errors import Forbidden, Unauthorized
+from api.principal import Principal
+
+TOKEN_COOKIE = "dolbom_token"  # the web app keeps its token in an HttpOnly, SameSite cookie
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
+
+
+async def get_conn(request: Request) -> AsyncIterator[AsyncConnection[DictRow]]:
+    """One pooled connection in one transaction, committed before the response is sent."""
+    async with request.app.state.pool.connection() as conn:
+        yield conn
+
+
+def current_user(request: Request, token: Annotated[str | None, Depends(oauth2)]) -> Principal:
+    """The caller named by the bearer token (or the web app's cookie); 401 without one."""
+    token = token or request.cookies.get(TOKEN_COOKIE)
+    if not token:
+        raise Unauthorized("not authenticated")
+    return read_token(token, request.app.state.settings.secret_key)
+
+
+def require(role: str) -> Callable[[Principal], Principal]:
+    def check(principal: Annotated[Principal, Depends(current_user)]) -> Principal:
+        if not principal.at_least(role):
+            raise Forbidden(f"this needs the {role} role or higher")
+        return principal
+
+    return check
+
+
+def client_addr(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+Conn = Annotated[AsyncConnection[DictRow], Depends(get_conn, scope="function")]
+CurrentUser = Annotated[Principal, Depends(current_user)]
+StaffUser = Annotated[Principal, Depends(require("center_staff"))]
+AdminUser = Annotated[Principal, Depends(require("admin"))]
+ClientAddr = Annotated[str | None, Depends(client_addr)]

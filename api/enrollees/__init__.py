@@ -1,0 +1,1 @@
+"""enrollees domain of the HTTP API."""

@@ -1,0 +1,1 @@
+"""readings domain of the HTTP API."""

@@ -1,0 +1,46 @@
+"""Schemas of readings (raw points or buckets) and events of one enrollee."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+
+BUCKET_RE = re.compile(r"^([1-9][0-9]{0,3})([mhd])$")
+BUCKET_PATTERN = BUCKET_RE.pattern
+MIN_BUCKET = timedelta(minutes=1)  # CONTRACT §3: buckets from 1m ...
+MAX_BUCKET = timedelta(days=1)  # ... to 1d
+_UNIT = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_bucket(text: str) -> timedelta | None:
+    """``15m`` → 15 minutes; None when not a bucket of 1 minute to 1 day."""
+    match = BUCKET_RE.match(text)
+    if not match:
+        return None
+    width = timedelta(**{_UNIT[match.group(2)]: int(match.group(1))})
+    return width if MIN_BUCKET <= width <= MAX_BUCKET else None
+
+
+class ReadingPoint(BaseModel):
+    ts: datetime
+    metric: str
+    value: float
+    device_id: str
+
+
+class ReadingBucket(BaseModel):
+    bucket_start: datetime
+    count: int
+    min: float
+    avg: float
+    max: float
+
+
+class Event(BaseModel):
+    ts: datetime
+    type: str
+    device_id: str
+    data: dict[str, Any] | list[Any] | str | int | float | bool | None

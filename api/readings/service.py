@@ -1,0 +1,177 @@
+"""Readings and events of one enrollee: raw points, SQL buckets (date_bin), activity by hour.
+
+Every read is written to the audit log in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg.rows import DictRow
+
+from api.audit.service import record
+from api.enrollees.models import Enrollee
+from api.enrollees.service import visible_enrollee
+from api.errors import Invalid
+from api.pagination import decode_cursor, page
+from api.principal import Principal
+from api.readings import queries
+from api.readings.models import Event, ReadingBucket, ReadingPoint, parse_bucket
+from dolbom.wire import EVENT_BY_CODE, EVENT_CODES, METRIC_BY_CODE, METRIC_BY_NAME, EventType
+
+DEFAULT_SPAN = timedelta(days=7)
+ACTIVITY_EVENTS = (EventType.MOTION, EventType.BED_EXIT, EventType.DOOR_OPEN, EventType.TOILET)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    start: datetime
+    end: datetime
+
+
+def window(start: datetime | None, end: datetime | None) -> Window:
+    """``[from, to)``, defaulting to the 7 days before now; 422 when empty."""
+    try:
+        end = end or datetime.now(UTC)
+        start = start or end - DEFAULT_SPAN
+    except OverflowError:
+        raise Invalid("from/to out of range") from None
+    if start >= end:
+        raise Invalid("from must be before to")
+    return Window(start, end)
+
+
+async def enrollee_devices(
+    conn: AsyncConnection[DictRow], principal: Principal, enrollee_id: int
+) -> tuple[Enrollee, list[int]]:
+    enrollee = await visible_enrollee(conn, principal, enrollee_id)
+    rows = await (await conn.execute(queries.DEVICES_OF, (enrollee_id,))).fetchall()
+    return enrollee, [row["id"] for row in rows]
+
+
+async def readings(
+    conn: AsyncConnection[DictRow], principal: Principal, enrollee_id: int, *,
+    metric: str | None, span: Window, bucket: str | None, limit: int, cursor: str | None,
+    client_addr: str | None,
+) -> tuple[list[ReadingPoint] | list[ReadingBucket], str | None]:
+    """Raw points, or with ``bucket`` per-bucket count/min/avg/max computed in SQL."""
+    width = None
+    if bucket is not None:
+        width = parse_bucket(bucket)
+        if width is None:
+            raise Invalid("bucket must be 1m to 1d, e.g. 5m, 1h, 1d")
+        if metric is None:
+            raise Invalid("bucket needs a metric")
+    code = METRIC_BY_NAME[metric].code if metric else None
+    enrollee, devices = await enrollee_devices(conn, principal, enrollee_id)
+    await record(conn, principal, "read_readings", enrollee_id=enrollee_id,
+                 resource=f"enrollees/{enrollee_id}/readings", client_addr=client_addr,
+                 detail={"metric": metric, "from": span.start.isoformat(),
+                         "to": span.end.isoformat(), "bucket": bucket})
+    if width is not None:
+        return await _buckets(conn, devices, code, enrollee.timezone, span, width, limit, cursor)
+    position = decode_cursor(cursor, "ts", "device", "metric")
+    rows = await (await conn.execute(queries.RAW, {
+        "devices": devices, "metric": code, "from": span.start, "to": span.end, "limit": limit + 1,
+        "after_ts": datetime.fromisoformat(position["ts"]) if position else None,
+        "after_device": position["device"] if position else None,
+        "after_metric": position["metric"] if position else None,
+    })).fetchall()
+    points = [(row, ReadingPoint(ts=row["ts"], metric=METRIC_BY_CODE[row["metric"]].name,
+                                 value=row["value"], device_id=row["device_id"])) for row in rows]
+    kept, next_cursor = page(points, limit, lambda pair: {
+        "ts": pair[0]["ts"].isoformat(), "device": pair[0]["device"], "metric": pair[0]["metric"]})
+    return [point for _, point in kept], next_cursor
+
+
+async def _buckets(
+    conn: AsyncConnection[DictRow], devices: list[int], code: int | None, tz: str, span: Window,
+    width: timedelta, limit: int, cursor: str | None,
+) -> tuple[list[ReadingBucket], str | None]:
+    position = decode_cursor(cursor, "after")
+    start = span.start
+    if position:
+        try:
+            start = max(start, datetime.fromisoformat(position["after"]))
+        except (TypeError, ValueError):
+            raise Invalid("cursor is not valid; pass next_cursor from a previous page") from None
+    rows = await (await conn.execute(queries.BUCKETS, {
+        "width": width, "tz": tz, "devices": devices, "metric": code, "from": start,
+        "after": start, "to": span.end, "limit": limit + 1,
+    })).fetchall()
+    buckets = [ReadingBucket.model_validate(row) for row in rows]
+    return page(buckets, limit, lambda b: {"after": (b.bucket_start + width).isoformat()})
+
+
+async def events(
+    conn: AsyncConnection[DictRow], principal: Principal, enrollee_id: int, *,
+    event_type: str | None, span: Window, limit: int, cursor: str | None, client_addr: str | None,
+) -> tuple[list[Event], str | None]:
+    await visible_enrollee(conn, principal, enrollee_id)
+    await record(conn, principal, "read_events", enrollee_id=enrollee_id,
+                 resource=f"enrollees/{enrollee_id}/events", client_addr=client_addr,
+                 detail={"type": event_type, "from": span.start.isoformat(), "to": span.end.isoformat()})
+    position = decode_cursor(cursor, "ts", "device", "type")
+    rows = await (await conn.execute(queries.EVENTS, {
+        "enrollee_id": enrollee_id, "type": EVENT_CODES[event_type] if event_type else None,
+        "from": span.start, "to": span.end, "limit": limit + 1,
+        "after_ts": datetime.fromisoformat(position["ts"]) if position else None,
+        "after_device": position["device"] if position else None,
+        "after_type": position["type"] if position else None,
+    })).fetchall()
+    pairs = [(row, Event(ts=row["ts"], type=EVENT_BY_CODE.get(row["type"], str(row["type"])),
+                         device_id=row["device_id"], data=row["data"])) for row in rows]
+    kept, next_cursor = page(pairs, limit, lambda pair: {
+        "ts": pair[0]["ts"].isoformat(), "device": pair[0]["device"], "type": pair[0]["type"]})
+    return [event for _, event in kept], next_cursor
+
+
+# --- for the web app's enrollee page (same scoping, audited by the page) -------------------
+
+async def baseline(
+    conn: AsyncConnection[DictRow], devices: list[int], metric: str, end: datetime,
+    days: int = 90,
+) -> dict[str, Any] | None:
+    """The person's usual range (p10-p90 of their own readings over ``days``), if enough data."""
+    row = await (await conn.execute(queries.BASELINE, {
+        "devices": devices, "metric": METRIC_BY_NAME[metric].code,
+        "from": end - timedelta(days=days), "to": end,
+    })).fetchone()
+    if row is None or row["n"] < 10:
+        return None
+    return dict(row)
+
+
+async def metrics_present(
+    conn: AsyncConnection[DictRow], devices: list[int], span: Window
+) -> list[str]:
+    rows = await (await conn.execute(queries.METRICS_PRESENT, {
+        "devices": devices, "from": span.start, "to": span.end})).fetchall()
+    return [METRIC_BY_CODE[row["metric"]].name for row in rows if row["metric"] in METRIC_BY_CODE]
+
+
+async def bucket_series(
+    conn: AsyncConnection[DictRow], devices: list[int], metric: str, tz: str, span: Window,
+    width: timedelta,
+) -> list[ReadingBucket]:
+    rows = await (await conn.execute(queries.BUCKETS, {
+        "width": width, "tz": tz, "devices": devices, "metric": METRIC_BY_NAME[metric].code,
+        "from": span.start, "after": span.start, "to": span.end, "limit": 100_000,
+    })).fetchall()
+    return [ReadingBucket.model_validate(row) for row in rows]
+
+
+async def activity_by_hour(
+    conn: AsyncConnection[DictRow], enrollee: Enrollee, devices: list[int], span: Window
+) -> tuple[dict[tuple[str, int], float], dict[tuple[str, int], float]]:
+    """(motion events, steps) per (local day ISO, hour)."""
+    params = {"tz": enrollee.timezone, "enrollee_id": enrollee.id, "from": span.start,
+              "to": span.end, "devices": devices, "metric": METRIC_BY_NAME["steps"].code,
+              "types": [EVENT_CODES[t] for t in ACTIVITY_EVENTS]}
+    motion = await (await conn.execute(queries.MOTION_BY_HOUR, params)).fetchall()
+    steps = await (await conn.execute(queries.STEPS_BY_HOUR, params)).fetchall()
+    return ({(r["day"].isoformat(), r["hour"]): float(r["n"]) for r in motion},
+            {(r["day"].isoformat(), r["hour"]): float(r["n"]) for r in steps})

@@ -1,0 +1,37 @@
+"""SQL of the web app's region page and alert history ({scope}: the caller's predicate)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+REGION: Final = "SELECT id, name, timezone FROM regions WHERE id = %(region_id)s AND {scope}"
+
+REGION_ENROLLEES: Final = """
+SELECT e.id, e.name, e.birth_year, e.sex, u.username AS care_worker,
+       count(a.id) FILTER (WHERE a.status <> 'resolved') AS open_alerts,
+       count(a.id) FILTER (WHERE a.status <> 'resolved' AND a.severity = 'critical') AS critical,
+       (SELECT count(*) FROM devices d WHERE d.enrollee_id = e.id AND d.removed_at IS NULL
+          AND d.online IS FALSE) AS devices_offline
+FROM enrollees e
+LEFT JOIN users u ON u.id = e.care_worker_id
+LEFT JOIN alerts a ON a.enrollee_id = e.id AND a.status <> 'resolved'
+WHERE e.region_id = %(region_id)s AND e.active
+GROUP BY e.id, u.username
+ORDER BY critical DESC, open_alerts DESC, e.name
+LIMIT 2000
+"""
+
+REGION_OFFLINE_DEVICES: Final = """
+SELECT d.device_id, d.kind, d.room, d.last_seen, d.battery, e.id AS enrollee_id, e.name
+FROM devices d JOIN enrollees e ON e.id = d.enrollee_id
+WHERE e.region_id = %(region_id)s AND d.removed_at IS NULL AND d.online IS FALSE
+ORDER BY d.last_seen NULLS FIRST
+LIMIT 500
+"""
+
+ALERT_HISTORY: Final = """
+SELECT a.id, a.kind, a.severity, a.status, a.summary, a.opened_at, a.resolved_at, a.outcome
+FROM alerts a WHERE a.enrollee_id = %s ORDER BY a.opened_at DESC LIMIT 100
+"""
+
+CARE_WORKER_NAME: Final = "SELECT username, display_name FROM users WHERE id = %s"
