@@ -1,0 +1,7 @@
+"""Analytics' domain errors (one line a person can act on)."""
+
+from dolbom.errors import DolbomError
+
+
+class AnalyticsJobFailed(DolbomError):
+    """A job failed during ``dolbom analytics --once``; the log has the traceback."""

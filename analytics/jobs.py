@@ -1,0 +1,365 @@
+"""The scheduled jobs: load a window (queries) -> score (pure) -> write alerts (lifecycle).
+
+Every job takes the data time ``now``; ``scheduled_job`` gives it a connection in one
+transaction, times it and logs failures with ``log.exception`` (no names or vitals at INFO).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import psycopg
+
+from analytics import clock, context, lifecycle, queries
+from analytics.features import ACTIVITY_EVENTS as ACTIVITY
+from analytics.features import DOOR_OPEN, DOORS
+from analytics.model import Finding
+from analytics.rules import CONTEXT_S, KIND_INDEX, STEPS, VitalBatch, score_vitals_arrays
+from dolbom.wire import EVENT_CODES, EventType
+from store.alerts import raise_alert
+from store.db import connect
+
+log = logging.getLogger(__name__)
+
+JOB_SCORE = "analytics.score"
+CHECKIN = EVENT_CODES[EventType.CHECKIN]
+
+JobFn = Callable[[psycopg.Connection, datetime], dict[str, int]]
+
+
+def scheduled_job(name: str) -> Callable[[JobFn], Callable[[str, datetime], dict[str, int] | None]]:
+    """Wrap a job: one connection and transaction, timing, and ``log.exception`` on failure."""
+
+    def wrap(fn: JobFn) -> Callable[[str, datetime], dict[str, int] | None]:
+        @functools.wraps(fn)
+        def run(db_url: str, now: datetime) -> dict[str, int] | None:
+            started = time.perf_counter()
+            try:
+                with connect(db_url) as conn, conn.transaction():
+                    counts = fn(conn, now)
+            except Exception:
+                log.exception("analytics job %s failed (data time %s)", name, now.isoformat())
+                return None
+            log.info(
+                "analytics job %s done in %.3f s (data time %s): %s",
+                name,
+                time.perf_counter() - started,
+                now.isoformat(),
+                " ".join(f"{k}={v}" for k, v in sorted(counts.items())),
+            )
+            return counts
+
+        run.job_name = name  # type: ignore[attr-defined]
+        return run
+
+    return wrap
+
+
+def _dt(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, tz=UTC)
+
+
+def _clean(value: Any) -> Any:
+    """Evidence as valid JSON: NaN/inf become null, numpy scalars plain numbers."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def apply_findings(conn: psycopg.Connection, findings: Sequence[Finding], now: float) -> int:
+    """Raise or update alerts for findings (``Finding.enrollee`` is the enrollee id here)."""
+    if not findings:
+        return 0
+    active = {
+        (a.enrollee_id, a.kind): a
+        for a in queries.active_alerts(conn, sorted({f.enrollee for f in findings}))
+    }
+    raised = 0
+    for f in findings:
+        current = active.get((f.enrollee, f.kind))
+        if not lifecycle.should_raise(f.kind, f.severity, current, now):
+            continue
+        onset = min(f.onset_ts, now)
+        raise_alert(
+            conn,
+            enrollee_id=f.enrollee,
+            kind=f.kind,
+            severity=f.severity,
+            summary=f.summary[:500],
+            evidence=_clean({**f.evidence, "scored_at": _dt(now).isoformat()}),
+            data_ts=_dt(onset),
+            source="analytics",
+        )
+        raised += 1
+        if current is not None and current.snoozed_until_ts is not None and now < current.snoozed_until_ts:
+            conn.execute("UPDATE alerts SET snoozed_until = NULL WHERE id = %s", (current.alert_id,))
+    queries.mark_breach(
+        conn,
+        [
+            (f.enrollee, f.kind, min(f.onset_ts, now) if f.kind not in lifecycle.STATE_KINDS else now)
+            for f in findings
+        ],
+    )
+    return raised
+
+
+def _windows(
+    rows: list[tuple[int, int, float, float]], last_id: int, seen_max: int, prev_now: float, now: float
+) -> tuple[dict[int, list[float]], int]:
+    """Per-enrollee (start, end] windows due as of ``now``, and the new fully-consumed id."""
+    windows: dict[int, list[float]] = {}
+    pending: int | None = None
+    for row_id, enrollee_id, lo, hi in rows:
+        if hi > now and pending is None:
+            pending = row_id
+        start = lo - 1e-3 if row_id > seen_max else max(lo - 1e-3, prev_now)
+        end = min(hi, now)
+        if end <= start:
+            continue
+        w = windows.setdefault(enrollee_id, [start, end])
+        w[0], w[1] = min(w[0], start), max(w[1], end)
+    new_last = pending - 1 if pending is not None else (rows[-1][0] if rows else last_id)
+    return windows, max(last_id, new_last)
+
+
+@scheduled_job(JOB_SCORE)
+def score_new_data(conn: psycopg.Connection, now: datetime) -> dict[str, int]:
+    """Score everything that arrived since the watermark, up to data time ``now``."""
+    watermark, prev_dt, detail = queries.job_state(conn, JOB_SCORE)
+    last_id = watermark or 0
+    seen_max = int(detail.get("seen_max_id", last_id))
+    prev_now = prev_dt.timestamp() if prev_dt is not None else -math.inf
+    t_now = now.timestamp()
+    rows = queries.queue_after(conn, last_id)
+    windows, new_last = _windows(rows, last_id, seen_max, prev_now, t_now)
+    counts = {"queue_rows": len(rows), "enrollees": len(windows), "readings": 0, "events": 0, "alerts": 0}
+    if windows:
+        counts.update(_score_windows(conn, windows, now))
+    seen = max([seen_max] + [r[0] for r in rows])
+    queries.save_job_state(conn, JOB_SCORE, new_last, now, {"seen_max_id": seen})
+    counts["more"] = int(len(rows) >= 200_000)
+    return counts
+
+
+def _score_windows(
+    conn: psycopg.Connection, windows: dict[int, list[float]], now: datetime
+) -> dict[str, int]:
+    ids = sorted(windows)
+    starts = np.array([windows[e][0] for e in ids])
+    ends = np.array([windows[e][1] for e in ids])
+    enrollees = queries.enrollees(conn, ids)
+    ids = [row[0] for row in enrollees]  # active ones only
+    index = {e: i for i, e in enumerate(ids)}
+    keep = np.array([e in index for e in sorted(windows)], dtype=bool)
+    starts, ends = starts[keep], ends[keep]
+    readings = queries.readings_in_windows(conn, ids, starts - CONTEXT_S, ends)
+    events = queries.events_in_windows(conn, ids, starts, ends)
+    ctx = context.build(enrollees, queries.baselines(conn, ids), now)
+    r_idx = np.array([index[e] for e in readings["enrollee_id"]], dtype=np.int64)
+    batch = VitalBatch(
+        r_idx,
+        readings["metric"],
+        readings["ts"],
+        readings["value"],
+        readings["ts"] > starts[r_idx] if r_idx.size else np.zeros(0, dtype=bool),
+    )
+    findings, clear_ts, breach_ts = score_vitals_arrays(batch, ctx)
+    e_idx = np.array([index[e] for e in events["enrollee_id"]], dtype=np.int64)
+    models = queries.person_models(conn, ids)
+    rate = np.array([models.get(e, {}).get("night_door_rate", 0.0) for e in ids], dtype=float)
+    nights = np.array([models.get(e, {}).get("history_nights", 0) for e in ids], dtype=float)
+    door = events["type"] == DOOR_OPEN
+    findings += clock.night_wandering(e_idx[door], events["ts"][door], ctx.utc_offset_s, rate, nights)
+    by_id = [
+        Finding(ids[f.enrollee], f.kind, f.severity, f.onset_ts, f.summary, f.evidence, f.score)
+        for f in findings
+    ]
+    t_now = now.timestamp()
+    raised = apply_findings(conn, by_id, t_now)
+    # hysteresis state for active vital alerts of these enrollees
+    clears, breaches = [], []
+    for alert in queries.active_alerts(conn, ids):
+        k = KIND_INDEX.get(alert.kind)
+        if k is None:
+            continue
+        i = index[alert.enrollee_id]
+        if np.isfinite(breach_ts[i, k]):
+            breaches.append((alert.enrollee_id, alert.kind, float(breach_ts[i, k])))
+        if clear_ts[i, k] > breach_ts[i, k]:
+            clears.append((alert.enrollee_id, alert.kind, float(clear_ts[i, k])))
+    queries.mark_breach(conn, breaches)
+    queries.mark_clear(conn, clears)
+    _update_activity(conn, ids, batch, readings["device"], events, e_idx)
+    return {"readings": int(batch.new.sum()), "events": int(events["ts"].size), "alerts": raised}
+
+
+def _update_activity(
+    conn: psycopg.Connection,
+    ids: list[int],
+    batch: VitalBatch,
+    devices: np.ndarray,
+    events: dict[str, np.ndarray],
+    e_idx: np.ndarray,
+) -> None:
+    n = len(ids)
+
+    def latest(mask: np.ndarray, idx: np.ndarray, ts: np.ndarray) -> np.ndarray:
+        out = np.full(n, -np.inf)
+        np.maximum.at(out, idx[mask], ts[mask])
+        return out
+
+    new = batch.new
+    last_data = np.maximum(
+        latest(new, batch.enrollee, batch.ts), latest(np.ones(e_idx.size, bool), e_idx, events["ts"])
+    )
+    moving = np.isin(events["type"], ACTIVITY)
+    last_activity = np.maximum(
+        latest(new & (batch.metric == STEPS) & (batch.value > 0), batch.enrollee, batch.ts),
+        latest(moving, e_idx, events["ts"]),
+    )
+    last_door = latest(np.isin(events["type"], DOORS), e_idx, events["ts"])
+    checkin = events["type"] == CHECKIN
+    last_checkin = latest(checkin, e_idx, events["ts"])
+    answered = checkin & (events["answered"] == 1)
+    last_answered = latest(answered, e_idx, events["ts"])
+    unanswered = np.zeros(n, dtype=np.int64)
+    unanswered_rows = checkin & (events["answered"] == 0)
+    after = events["ts"] > last_answered[e_idx]
+    np.add.at(unanswered, e_idx[unanswered_rows & after], 1)
+
+    def dt(x: float) -> datetime | None:
+        return _dt(x) if np.isfinite(x) else None
+
+    rows = [
+        (
+            ids[i],
+            dt(last_data[i]),
+            dt(last_activity[i]),
+            dt(last_door[i]),
+            dt(last_checkin[i]),
+            dt(last_answered[i]),
+            int(unanswered[i]),
+            bool(np.isfinite(last_answered[i])),
+        )
+        for i in range(n)
+        if np.isfinite(last_data[i])
+    ]
+    queries.upsert_activity(conn, rows)
+    dev_last: dict[int, float] = {}
+    for d, t in zip(devices[new].tolist(), batch.ts[new].tolist(), strict=True):
+        if t > dev_last.get(d, -math.inf):
+            dev_last[d] = t
+    for d, t in zip(events["device"].tolist(), events["ts"].tolist(), strict=True):
+        if t > dev_last.get(d, -math.inf):
+            dev_last[d] = t
+    queries.upsert_device_seen(conn, [(d, _dt(t)) for d, t in dev_last.items()])
+
+
+def _profile(params: dict[str, Any] | None, key: str) -> float:
+    if not params or params.get(key) is None:
+        return math.nan
+    return float(params[key])
+
+
+@scheduled_job("analytics.clock")
+def check_clock(conn: psycopg.Connection, now: datetime) -> dict[str, int]:
+    """Clock conditions, then auto-resolve and escalation, all as of data time ``now``."""
+    t_now = now.timestamp()
+    rows = queries.clock_enrollees(conn)
+    ids = [int(r[0]) for r in rows]
+    index = {e: i for i, e in enumerate(ids)}
+
+    def ep(values: list[Any]) -> np.ndarray:
+        return np.array([math.nan if v is None else v.timestamp() for v in values], dtype=float)
+
+    state = clock.ActivityState(
+        enrollee_id=np.array(ids, dtype=np.int64),
+        utc_offset_s=np.array([context.utc_offset_s(r[1], now) for r in rows], dtype=float),
+        has_home_sensors=np.array([bool(r[9]) for r in rows], dtype=bool),
+        has_speaker=np.array([bool(r[10]) for r in rows], dtype=bool),
+        last_data_ts=ep([r[2] for r in rows]),
+        last_activity_ts=ep([r[3] for r in rows]),
+        last_door_ts=ep([r[4] for r in rows]),
+        last_checkin_ts=ep([r[5] for r in rows]),
+        last_answered_ts=ep([r[6] for r in rows]),
+        unanswered_in_row=np.array([int(r[7]) for r in rows], dtype=np.int64),
+        wake_h=np.array([_profile(r[8], "wake_h") for r in rows]),
+        sleep_h=np.array([_profile(r[8], "sleep_h") for r in rows]),
+        gap_p90_h=np.array([_profile(r[8], "gap_p90_h") for r in rows]),
+    )
+    findings: list[Finding] = []
+    clear_masks: dict[str, np.ndarray] = {}
+    for kind, fn in (
+        ("inactivity", clock.inactivity),
+        ("no_data", clock.no_data),
+        ("missed_checkins", clock.missed_checkins),
+    ):
+        found, clear = fn(state, t_now)
+        findings += found
+        clear_masks[kind] = clear
+    devs = [d for d in queries.clock_devices(conn) if int(d[0]) in index]
+    dstate = clock.DeviceState(
+        enrollee=np.array([index[int(d[0])] for d in devs], dtype=np.int64),
+        device_id=[str(d[1]) for d in devs],
+        kind=[str(d[2]) for d in devs],
+        online=np.array([math.nan if d[3] is None else float(d[3]) for d in devs]),
+        status_ts=ep([d[4] for d in devs]),
+        battery=np.array([math.nan if d[5] is None else float(d[5]) for d in devs]),
+        last_ts=ep([d[6] for d in devs]),
+    )
+    offline, battery, clear_masks["device_offline"], clear_masks["low_battery"] = clock.devices(
+        dstate, state, t_now
+    )
+    findings += offline + battery
+    by_id = [
+        Finding(ids[f.enrollee], f.kind, f.severity, f.onset_ts, f.summary, f.evidence, f.score)
+        for f in findings
+    ]
+    raised = apply_findings(conn, by_id, t_now)
+    active = queries.active_alerts(conn)
+    clears = [
+        (a.enrollee_id, a.kind, t_now)
+        for a in active
+        if a.kind in clear_masks and a.enrollee_id in index and clear_masks[a.kind][index[a.enrollee_id]]
+    ]
+    queries.mark_clear(conn, clears)
+    resolved, escalated = resolve_and_escalate(conn, t_now)
+    return {"enrollees": len(ids), "alerts": raised, "resolved": resolved, "escalated": escalated}
+
+
+def resolve_and_escalate(conn: psycopg.Connection, now: float) -> tuple[int, int]:
+    active = queries.active_alerts(conn)
+    state = queries.conditions(conn, [(a.enrollee_id, a.kind) for a in active])
+    resolved = escalated = 0
+    for alert in active:
+        breach, clear = state.get((alert.enrollee_id, alert.kind), (None, None))
+        if lifecycle.auto_resolve_due(alert.kind, breach, clear, alert.last_seen_ts, now):
+            queries.auto_resolve(
+                conn,
+                alert.alert_id,
+                now,
+                {
+                    "reason": "condition cleared",
+                    "cleared_at": None if clear is None else _dt(clear).isoformat(),
+                    "clear_after_s": lifecycle.CLEAR_AFTER_S[alert.kind],
+                    "data_time": _dt(now).isoformat(),
+                },
+            )
+            resolved += 1
+        elif lifecycle.escalation_due(alert, now):
+            queries.escalate(conn, alert.alert_id, now, lifecycle.ESCALATE_AFTER_S)
+            escalated += 1
+    return resolved, escalated

@@ -1,0 +1,359 @@
+"""The nightly job: daily features per enrollee, refit of baselines and per-person models,
+routine and trend findings. ``refit_person`` is the pure per-enrollee part (benchmarked)."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Final
+
+import numpy as np
+import psycopg
+
+from analytics import baselines, context, queries, routine, trends
+from analytics.features import FEATURES, INDEX, DayData, daily_features
+from analytics.jobs import apply_findings, scheduled_job
+from analytics.model import Finding
+from dolbom.thresholds import effective
+from dolbom.wire import METRIC_BY_NAME
+
+JOB_NIGHTLY: Final = "analytics.nightly"
+RUN_AFTER_MIDNIGHT: Final = timedelta(minutes=5)
+MAX_CATCH_UP_DAYS: Final = 60
+CHUNK: Final = 2000
+STEPS = METRIC_BY_NAME["steps"].code
+SLEEP = METRIC_BY_NAME["sleep_minutes"].code
+WEIGHT = METRIC_BY_NAME["weight"].code
+SBP = METRIC_BY_NAME["systolic_bp"].code
+PROFILE_DAYS: Final = 14
+ROUTINE_KINDS: Final = ("routine_change", "declining_activity", "rapid_weight_gain", "rising_blood_pressure")
+
+
+@dataclass
+class PersonHistory:
+    """One enrollee's inputs to the nightly refit (pure data)."""
+
+    features: np.ndarray  # (n_days, len(FEATURES)), oldest first, the last row is day D
+    weight_days: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    weights: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    sbp_days: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    sbp: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    thresholds: dict[str, float] = field(default_factory=lambda: effective(None))
+
+
+def refit_person(
+    history: PersonHistory, day_number: float, model_name: str = "robust_mahalanobis"
+) -> tuple[dict[str, Any], list[tuple[str, str, str, dict[str, Any], float]], list[str]]:
+    """Refit one person's models on their history and judge day D (the last row).
+
+    Returns (params to store, findings as (kind, severity, summary, evidence, score), kinds
+    evaluated as clear). Pure.
+    """
+    feats = np.asarray(history.features, dtype=float)
+    today, past = feats[-1], feats[:-1][-routine.HISTORY_DAYS :]
+    findings: list[tuple[str, str, str, dict[str, Any], float]] = []
+    clear: list[str] = []
+    # routine model over the days before D
+    model = routine.make_detector(model_name).fit(routine.routine_matrix(past))
+    x = routine.routine_matrix(today[None, :])
+    score = float(model.score(x)[0])
+    verdict = routine.explain(model, x[0], score)
+    has_today = bool(np.isfinite(x).sum() >= 3)
+    if verdict.alert and has_today:
+        evidence = {
+            "summary": verdict.summary,
+            "score": round(score, 1),
+            "threshold": routine.ROUTINE_SCORE_MIN,
+            "moved": verdict.moved,
+            "model": model_name,
+            "history_days": int(past.shape[0]),
+            "baseline": "personal" if verdict.personal else "population default (cold start)",
+        }
+        findings.append(("routine_change", "low", "Routine change: " + verdict.summary, evidence, score))
+    else:
+        clear.append("routine_change")
+    # declining activity: steps, else active minutes
+    column = INDEX["steps"] if np.isfinite(feats[:, INDEX["steps"]]).sum() >= 14 else INDEX["active_minutes"]
+    decline = trends.declining_activity(feats[:, column])
+    name = FEATURES[column].replace("_", " ")
+    if decline.alert:
+        summary = (
+            f"{name.capitalize()} down to {decline.recent:.0f}/day over the last week; usual "
+            f"{decline.usual:.0f}/day (trend {decline.slope_per_week:+.0f}/day per week)"
+        )
+        findings.append(
+            (
+                "declining_activity",
+                "low",
+                summary,
+                {
+                    "summary": summary,
+                    "feature": FEATURES[column],
+                    "usual": decline.usual,
+                    "recent": decline.recent,
+                    "slope_per_week": decline.slope_per_week,
+                    "cusum": round(decline.score, 2),
+                    "threshold": {"cusum_h": trends.CUSUM_H, "min_drop": trends.MIN_DROP},
+                },
+                decline.score,
+            )
+        )
+    elif decline.enough_history:
+        clear.append("declining_activity")
+    # ESC 2021: weight gain > 2 kg in 3 days
+    limit = history.thresholds["weight_gain_3d"]
+    gain = trends.weight_gain(history.weight_days, history.weights, day_number + 1, limit)
+    if gain.alert:
+        summary = (
+            f"Weight {gain.latest:.1f} kg, up {gain.gain_kg:.1f} kg in 3 days from {gain.reference:.1f} kg "
+            f"(limit {limit:g} kg, ESC 2021 heart failure)"
+        )
+        findings.append(
+            (
+                "rapid_weight_gain",
+                "medium",
+                summary,
+                {
+                    "summary": summary,
+                    "latest_kg": gain.latest,
+                    "reference_kg": gain.reference,
+                    "gain_kg": gain.gain_kg,
+                    "threshold": {
+                        "name": "weight_gain_3d",
+                        "value": limit,
+                        "source": "ESC 2021 heart failure",
+                    },
+                },
+                gain.gain_kg,
+            )
+        )
+    elif gain.cleared:
+        clear.append("rapid_weight_gain")
+    bp = trends.rising_bp(history.sbp_days, history.sbp, history.thresholds["sbp_stage2"])
+    if bp.alert:
+        summary = (
+            f"Systolic BP rising {bp.slope_per_week:+.1f} mmHg/week over 4 weeks; last week's mean "
+            f"{bp.recent_mean:.0f} mmHg (stage 2 ≥ {history.thresholds['sbp_stage2']:g}, AHA/ACC 2017)"
+        )
+        findings.append(
+            (
+                "rising_blood_pressure",
+                "low",
+                summary,
+                {"summary": summary, "slope_per_week": bp.slope_per_week, "recent_mean": bp.recent_mean},
+                bp.slope_per_week,
+            )
+        )
+    else:
+        clear.append("rising_blood_pressure")
+    # clock profile for inactivity and night wandering
+    recent = feats[-PROFILE_DAYS:]
+
+    def robust(col: str, fn: Any, min_days: int = 7) -> float | None:
+        values = recent[:, INDEX[col]]
+        values = values[np.isfinite(values)]
+        return float(fn(values)) if values.size >= min_days else None
+
+    night = feats[-routine.HISTORY_DAYS :, INDEX["night_door_opens"]]
+    night = night[np.isfinite(night)]
+    params = {
+        "model": model_name,
+        "center": model.center_.tolist(),
+        "scale": model.scale_.tolist(),
+        "personal": bool(model.personal_),
+        "last_score": score,
+        "wake_h": robust("first_activity_h", np.median),
+        "sleep_h": robust("last_activity_h", np.median),
+        "gap_p90_h": robust("longest_gap_h", lambda v: np.percentile(v, 90)),
+        "night_door_rate": float(np.mean(night > 0)) if night.size else 0.0,
+        "history_nights": int(night.size),
+    }
+    return params, findings, clear
+
+
+def _local_midnight(day: date, tz: str) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=context._zone(tz))
+
+
+def _day_data(
+    events: dict[str, np.ndarray],
+    rows: np.ndarray,
+    readings: dict[int, tuple[np.ndarray, np.ndarray]],
+    r_rows: dict[int, np.ndarray],
+    midnight: float,
+) -> DayData:
+    def h(ts: np.ndarray) -> np.ndarray:
+        return (ts - midnight) / 3600.0
+
+    steps = r_rows.get(STEPS, np.zeros(0, dtype=np.int64))
+    sleep = r_rows.get(SLEEP, np.zeros(0, dtype=np.int64))
+    return DayData(
+        event_type=events["type"][rows],
+        event_h=h(events["ts"][rows]),
+        event_bathroom=events["bathroom"][rows],
+        answered=events["answered"][rows],
+        mood=events["mood"][rows],
+        steps_h=h(readings[STEPS][0][steps]),
+        steps=readings[STEPS][1][steps],
+        sleep_h=h(readings[SLEEP][0][sleep]),
+        sleep_minutes=readings[SLEEP][1][sleep],
+    )
+
+
+def _days_due(conn: psycopg.Connection, tz: str, done: str | None, now: datetime) -> list[date]:
+    local_now = now.astimezone(context._zone(tz))
+    last = (local_now - RUN_AFTER_MIDNIGHT).date() - timedelta(days=1)
+    if done is not None:
+        first = date.fromisoformat(done) + timedelta(days=1)
+    else:
+        start = queries.first_data_time(conn)
+        if start is None:
+            return []
+        first = start.astimezone(context._zone(tz)).date()
+    first = max(first, last - timedelta(days=MAX_CATCH_UP_DAYS))
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+@scheduled_job(JOB_NIGHTLY)
+def nightly(conn: psycopg.Connection, now: datetime) -> dict[str, int]:
+    """Process every local day that has ended (plus a few minutes) as of ``now``."""
+    _, _, detail = queries.job_state(conn, JOB_NIGHTLY)
+    by_tz: dict[str, list[tuple[int, str, dict[str, Any], int]]] = defaultdict(list)
+    for row in queries.enrollees(conn):
+        by_tz[row[1]].append(row)
+    counts = {"days": 0, "enrollees": 0, "alerts": 0}
+    for tz, people in by_tz.items():
+        for day in _days_due(conn, tz, detail.get(tz), now):
+            for start in range(0, len(people), CHUNK):
+                chunk = people[start : start + CHUNK]
+                counts["alerts"] += _process_day(conn, chunk, tz, day, now)
+                counts["enrollees"] += len(chunk)
+            detail[tz] = day.isoformat()
+            counts["days"] += 1
+    queries.save_job_state(conn, JOB_NIGHTLY, None, now, detail)
+    return counts
+
+
+def _process_day(
+    conn: psycopg.Connection,
+    people: list[tuple[int, str, dict[str, Any], int]],
+    tz: str,
+    day: date,
+    now: datetime,
+) -> int:
+    ids = [p[0] for p in people]
+    midnight = _local_midnight(day, tz)
+    end = _local_midnight(day + timedelta(days=1), tz)
+    t0, t1 = midnight.timestamp(), end.timestamp()
+    day_number = t0 / 86400.0
+    # 1. daily features of day D
+    events = queries.events_in_windows(conn, ids, [t0 - 6 * 3600] * len(ids), [t1] * len(ids))
+    ev_rows: dict[int, list[int]] = defaultdict(list)
+    for i, e in enumerate(events["enrollee_id"].tolist()):
+        ev_rows[e].append(i)
+    readings: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    r_rows: dict[int, dict[int, np.ndarray]] = defaultdict(dict)
+    for metric, lo in ((STEPS, t0), (SLEEP, t0)):
+        series = queries.metric_series(conn, ids, metric, datetime.fromtimestamp(lo, UTC), end)
+        arr = np.array(series, dtype=float).reshape(-1, 3)
+        readings[metric] = (arr[:, 1], arr[:, 2])
+        groups: dict[int, list[int]] = defaultdict(list)
+        for i, e in enumerate(arr[:, 0].astype(np.int64).tolist()):
+            groups[e].append(i)
+        for e, rows in groups.items():
+            r_rows[e][metric] = np.array(rows, dtype=np.int64)
+    feature_rows = []
+    for e in ids:
+        if e not in ev_rows and e not in r_rows:
+            continue
+        data = _day_data(
+            events, np.array(ev_rows.get(e, []), dtype=np.int64), readings, r_rows.get(e, {}), t0
+        )
+        feature_rows.append((e, day, [float(v) for v in daily_features(data)]))
+    queries.save_daily_features(conn, feature_rows)
+    # 2. personal baselines over the last four weeks of hourly means
+    window_start = end - timedelta(days=baselines.WINDOW_DAYS)
+    offset = context.utc_offset_s(tz, end)
+    per: dict[tuple[int, int], list[tuple[float, float]]] = defaultdict(list)
+    for e, metric, hour_ts, mean in queries.hourly_means(
+        conn, ids, baselines.BASELINE_METRICS, window_start, end
+    ):
+        per[(e, metric)].append((hour_ts, mean))
+    base_rows = []
+    for (e, metric), values in per.items():
+        arr = np.array(values)
+        local = arr[:, 0] + offset
+        fitted = baselines.fit(
+            arr[:, 1],
+            baselines.time_bin((local % 86400) / 3600),
+            np.floor(local / 86400),
+            baselines.SIGMA_FLOOR[metric],
+        )
+        n_days = len(np.unique(np.floor(local / 86400)))
+        base_rows += [(e, metric, b, med, sig, n, n_days) for b, (med, sig, n) in fitted.items()]
+    queries.save_baselines(conn, base_rows, end)
+    # 3. per-person models, routine and trends
+    history_start = day - timedelta(days=trends.BASELINE_DAYS + 21)
+    feats: dict[int, dict[date, list[float]]] = defaultdict(dict)
+    for e, d, vector in queries.daily_features(conn, ids, history_start, day):
+        feats[e][d] = vector
+    weights = _series(conn, ids, WEIGHT, end - timedelta(days=5), end)
+    sbp = _series(conn, ids, SBP, end - timedelta(days=28), end)
+    model_rows: list[tuple[int, str, dict[str, Any], int]] = []
+    findings: list[Finding] = []
+    clears: list[tuple[int, str, float]] = []
+    for e, _tz, overrides, _region in people:
+        if day not in feats.get(e, {}):
+            continue
+        n_days = (day - history_start).days + 1
+        matrix = np.full((n_days, len(FEATURES)), np.nan)
+        for d, vector in feats[e].items():
+            matrix[(d - history_start).days] = vector
+        first = min(feats[e])
+        matrix = matrix[(first - history_start).days :]
+        w_days, w = weights.get(e, (np.zeros(0), np.zeros(0)))
+        s_days, s = sbp.get(e, (np.zeros(0), np.zeros(0)))
+        history = PersonHistory(matrix, w_days, w, *_daily_mean(s_days, s), thresholds=effective(overrides))
+        params, found, cleared = refit_person(history, day_number)
+        model_rows.append((e, params["model"], _finite(params), int(matrix.shape[0] - 1)))
+        findings += [
+            Finding(e, kind, sev, t0, summary, {**ev, "day": day.isoformat()}, score)
+            for kind, sev, summary, ev, score in found
+        ]
+        clears += [(e, kind, now.timestamp()) for kind in cleared]
+    queries.save_person_models(conn, model_rows, end)
+    raised = apply_findings(conn, findings, now.timestamp())
+    queries.mark_clear(conn, clears)
+    return raised
+
+
+def _series(
+    conn: psycopg.Connection, ids: list[int], metric: int, start: datetime, end: datetime
+) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    grouped: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    for e, ts, value in queries.metric_series(conn, ids, metric, start, end):
+        grouped[e].append((ts / 86400.0, value))
+    return {
+        e: (np.array([v[0] for v in rows]), np.array([v[1] for v in rows])) for e, rows in grouped.items()
+    }
+
+
+def _daily_mean(days: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if days.size == 0:
+        return days, values
+    keys = np.floor(days)
+    unique = np.unique(keys)
+    return unique, np.array([values[keys == k].mean() for k in unique])
+
+
+def _finite(params: dict[str, Any]) -> dict[str, Any]:
+    def fix(v: Any) -> Any:
+        if isinstance(v, float) and not math.isfinite(v):
+            return None
+        if isinstance(v, list):
+            return [fix(x) for x in v]
+        return v
+
+    return {k: fix(v) for k, v in params.items()}

@@ -1,0 +1,429 @@
+"""Clinical rules over a batch of readings, vectorised across all enrollees at once.
+
+Numbers come from ``dolbom.thresholds`` (sources cited there and below) and may be overridden
+per enrollee; rules add *how* a threshold is applied: confirmation on a repeat reading (AHA),
+sustained-for-minutes for wearable streams (a single wrist reading is often an artefact), a
+rest condition for heart rate, a personal-baseline check for sub-critical bands (so "always a
+bit high" is not re-alerted), and a hysteresis band for clearing. Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+
+from analytics import news2
+from analytics.baselines import BaselineTable, time_bin
+from analytics.model import Clearance, Finding, rank
+from dolbom.thresholds import THRESHOLD_BY_NAME, THRESHOLDS
+from dolbom.wire import METRIC_BY_CODE, METRIC_BY_NAME
+
+THRESHOLD_NAMES: Final = tuple(t.name for t in THRESHOLDS)
+THRESHOLD_INDEX: Final = {name: i for i, name in enumerate(THRESHOLD_NAMES)}
+CONTEXT_S: Final = 30 * 60  # readings before the window that rules may look back on
+REST_WINDOW_S: Final = 10 * 60
+REST_MAX_STEPS: Final = 100  # steps in the last 10 min below which heart rate is "at rest"
+PERSONAL_K: Final = 3.0  # sub-critical bands also need |value - own median| > K * own sigma
+STEPS: Final = METRIC_BY_NAME["steps"].code
+
+
+@dataclass(frozen=True, slots=True)
+class VitalRule:
+    """How one threshold becomes an alert."""
+
+    kind: str
+    metric: str
+    threshold: str
+    op: str  # "lt", "le", "gt", "ge": breach when value <op> threshold
+    severity: str
+    min_count: int = 1  # breaching readings within window_s (2 = confirmed on a repeat)
+    window_s: float = 600.0
+    min_fraction: float = 0.0  # of all readings of the metric in the window
+    clear_margin: float = 0.0  # hysteresis: cleared only this far on the safe side
+    personal: bool = False
+    at_rest: bool = False
+    relative: bool = False  # threshold is a rise over the personal baseline (IDSA)
+    label: str = ""
+
+
+RULES: Final[tuple[VitalRule, ...]] = (
+    # AHA/ACC 2017: crisis >= 180 and/or >= 120; confirm on a repeat reading (AHA advises a
+    # second measurement after a few minutes). A single reading is "high", confirmed "critical".
+    VitalRule(
+        "hypertensive_crisis",
+        "systolic_bp",
+        "sbp_crisis",
+        "ge",
+        "critical",
+        2,
+        1800,
+        0,
+        20,
+        label="systolic blood pressure",
+    ),
+    VitalRule(
+        "hypertensive_crisis",
+        "systolic_bp",
+        "sbp_crisis",
+        "ge",
+        "high",
+        1,
+        1800,
+        0,
+        20,
+        label="systolic blood pressure",
+    ),
+    VitalRule(
+        "hypertensive_crisis",
+        "diastolic_bp",
+        "dbp_crisis",
+        "ge",
+        "critical",
+        2,
+        1800,
+        0,
+        15,
+        label="diastolic blood pressure",
+    ),
+    VitalRule(
+        "hypertensive_crisis",
+        "diastolic_bp",
+        "dbp_crisis",
+        "ge",
+        "high",
+        1,
+        1800,
+        0,
+        15,
+        label="diastolic blood pressure",
+    ),
+    # ADA 2024: level 2 < 54 mg/dL (critical), level 1 < 70 mg/dL; cleared at >= 80 (treat and
+    # re-check until above 70: the 15-15 rule, with a margin).
+    VitalRule(
+        "hypoglycemia",
+        "glucose",
+        "glucose_low_l2",
+        "lt",
+        "critical",
+        clear_margin=26,
+        label="glucose (level 2 hypoglycemia)",
+    ),
+    VitalRule(
+        "hypoglycemia",
+        "glucose",
+        "glucose_low_l1",
+        "lt",
+        "high",
+        clear_margin=10,
+        label="glucose (level 1 hypoglycemia)",
+    ),
+    # ADA 2024: > 300 mg/dL warrants a DKA/HHS check.
+    VitalRule("hyperglycemia", "glucose", "glucose_high", "gt", "high", clear_margin=50, label="glucose"),
+    # NEWS2: SpO2 <= 91 % scores 3; <= 88 % critical. Sub-critical needs two readings in 15 min.
+    VitalRule("low_spo2", "spo2", "spo2_critical", "le", "critical", 2, 900, clear_margin=6, label="SpO2"),
+    VitalRule("low_spo2", "spo2", "spo2_low", "le", "high", 2, 900, 0.5, clear_margin=3, label="SpO2"),
+    # NEWS2: pulse <= 40 or >= 131 scores 3 (critical here at <= 40 / >= 140); 41-50 and
+    # 111-130 score 1-2: sustained 10 min at rest and unusual for this person.
+    VitalRule(
+        "bradycardia",
+        "heart_rate",
+        "hr_critical_low",
+        "le",
+        "critical",
+        2,
+        600,
+        0.5,
+        clear_margin=15,
+        label="heart rate",
+    ),
+    VitalRule(
+        "bradycardia",
+        "heart_rate",
+        "hr_low",
+        "le",
+        "high",
+        3,
+        600,
+        0.6,
+        clear_margin=5,
+        personal=True,
+        label="heart rate",
+    ),
+    VitalRule(
+        "tachycardia",
+        "heart_rate",
+        "hr_critical_high",
+        "ge",
+        "critical",
+        2,
+        600,
+        0.5,
+        clear_margin=30,
+        at_rest=True,
+        label="heart rate at rest",
+    ),
+    VitalRule(
+        "tachycardia",
+        "heart_rate",
+        "hr_high",
+        "ge",
+        "high",
+        3,
+        600,
+        0.6,
+        clear_margin=10,
+        personal=True,
+        at_rest=True,
+        label="heart rate at rest",
+    ),
+    # IDSA 2008 (fever in older adults in long-term care): single oral > 37.8 °C, or a rise
+    # > 1.1 °C over the person's baseline.
+    VitalRule("fever", "body_temp", "fever", "gt", "medium", clear_margin=0.3, label="body temperature"),
+    VitalRule(
+        "fever",
+        "body_temp",
+        "fever_over_baseline",
+        "gt",
+        "medium",
+        clear_margin=0.5,
+        relative=True,
+        label="body temperature rise over usual",
+    ),
+)
+VITAL_KINDS: Final = tuple(dict.fromkeys(r.kind for r in RULES))
+KIND_INDEX: Final = {kind: i for i, kind in enumerate(VITAL_KINDS)}
+
+
+@dataclass(frozen=True, slots=True)
+class VitalBatch:
+    """Readings of many enrollees: aligned 1-d arrays; ``new`` marks the window being scored."""
+
+    enrollee: np.ndarray  # int index into the enrollee table
+    metric: np.ndarray  # wire metric code
+    ts: np.ndarray  # epoch seconds (float)
+    value: np.ndarray
+    new: np.ndarray  # bool
+
+    def __len__(self) -> int:
+        return int(self.ts.size)
+
+
+@dataclass(frozen=True, slots=True)
+class EnrolleeContext:
+    """Per-enrollee arrays the rules need: thresholds, clock offset and baselines."""
+
+    thresholds: np.ndarray  # (n, len(THRESHOLD_NAMES)), effective (defaults + overrides)
+    utc_offset_s: np.ndarray  # (n,)
+    baselines: BaselineTable
+
+    @classmethod
+    def defaults(cls, n: int, utc_offset_s: float = 9 * 3600) -> EnrolleeContext:
+        row = np.array([THRESHOLD_BY_NAME[name].value for name in THRESHOLD_NAMES])
+        return cls(np.tile(row, (n, 1)), np.full(n, utc_offset_s), BaselineTable.empty(n))
+
+
+_OPS: Final = {"lt": np.less, "le": np.less_equal, "gt": np.greater, "ge": np.greater_equal}
+_SYMBOL: Final = {"lt": "<", "le": "≤", "gt": ">", "ge": "≥"}
+
+
+def _breach(op: str, value: np.ndarray, threshold: np.ndarray) -> np.ndarray:
+    return np.asarray(_OPS[op](value, threshold))
+
+
+def _cleared(op: str, value: np.ndarray, threshold: np.ndarray, margin: float) -> np.ndarray:
+    if op in ("lt", "le"):
+        return value >= threshold + margin
+    return value <= threshold - margin
+
+
+def _window_counts(key: np.ndarray, flags: np.ndarray, window_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """For each row of a (group, ts)-sorted key: (rows, flagged rows) within the past window."""
+    start = np.searchsorted(key, key - np.int64(window_s), side="left")
+    cum = np.concatenate(([0], np.cumsum(flags, dtype=np.int64)))
+    idx = np.arange(key.size)
+    return idx + 1 - start, cum[idx + 1] - cum[start]
+
+
+def _group_key(enrollee: np.ndarray, ts: np.ndarray) -> np.ndarray:
+    return (enrollee.astype(np.int64) << 34) + ts.astype(np.int64)
+
+
+def _recent_steps(batch: VitalBatch, enrollee: np.ndarray, ts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Steps in the REST_WINDOW_S before each (enrollee, ts); and whether any steps data exists."""
+    steps = batch.metric == STEPS
+    s_key = _group_key(batch.enrollee[steps], batch.ts[steps])
+    order = np.argsort(s_key, kind="stable")
+    s_key, s_val = s_key[order], batch.value[steps][order]
+    cum = np.concatenate(([0.0], np.cumsum(s_val)))
+    key = _group_key(enrollee, ts)
+    hi = np.searchsorted(s_key, key, side="right")
+    lo = np.searchsorted(s_key, key - REST_WINDOW_S, side="left")
+    has = np.isin(enrollee, np.unique(batch.enrollee[steps]))
+    return cum[hi] - cum[lo], has
+
+
+def _latest_by_enrollee(out: np.ndarray, enrollee: np.ndarray, ts: np.ndarray, mask: np.ndarray) -> None:
+    """out[e] = max(out[e], latest ts of masked rows of e); rows sorted by (enrollee, ts)."""
+    e, t = enrollee[mask], ts[mask]
+    if e.size:
+        last = np.flatnonzero(np.diff(e, append=-1) != 0)
+        np.maximum.at(out, e[last], t[last])
+
+
+def score_vitals(batch: VitalBatch, ctx: EnrolleeContext) -> tuple[list[Finding], list[Clearance]]:
+    """Apply every rule to the batch; one finding per (enrollee, kind), the worst level wins.
+
+    Clearances are returned only for (enrollee, kind) pairs whose latest cleared reading
+    comes after their latest breaching one in this batch.
+    """
+    findings, clear_ts, breach_ts = score_vitals_arrays(batch, ctx)
+    e_idx, k_idx = np.nonzero(clear_ts > breach_ts)
+    clearances = [
+        Clearance(int(e), VITAL_KINDS[k], float(clear_ts[e, k])) for e, k in zip(e_idx, k_idx, strict=True)
+    ]
+    return findings, clearances
+
+
+def score_vitals_arrays(
+    batch: VitalBatch, ctx: EnrolleeContext
+) -> tuple[list[Finding], np.ndarray, np.ndarray]:
+    """Findings, and (n_enrollees, len(VITAL_KINDS)) arrays of the latest cleared and
+    breaching reading time per kind (-inf where none) for the lifecycle."""
+    best: dict[tuple[int, str], Finding] = {}
+    n = ctx.thresholds.shape[0]
+    clear_ts = np.full((n, len(VITAL_KINDS)), -np.inf)
+    breach_ts = np.full((n, len(VITAL_KINDS)), -np.inf)
+    local_hour = ((batch.ts + ctx.utc_offset_s[batch.enrollee]) % 86400) / 3600.0
+    for rule in RULES:
+        code = METRIC_BY_NAME[rule.metric].code
+        sel = np.flatnonzero(batch.metric == code)
+        if sel.size == 0:
+            continue
+        enrollee, ts, value = batch.enrollee[sel], batch.ts[sel], batch.value[sel]
+        new, hour = batch.new[sel], local_hour[sel]
+        key = _group_key(enrollee, ts)
+        order = np.argsort(key, kind="stable")
+        enrollee, ts, value, new, hour, key = (a[order] for a in (enrollee, ts, value, new, hour, key))
+        threshold = ctx.thresholds[enrollee, THRESHOLD_INDEX[rule.threshold]]
+        median, sigma, personal = ctx.baselines.lookup(enrollee, code, time_bin(hour))
+        if rule.relative:
+            compared = value - median
+            breach = _breach(rule.op, compared, threshold) & personal
+            cleared = _cleared(rule.op, compared, threshold, rule.clear_margin) | ~personal
+        else:
+            breach = _breach(rule.op, value, threshold)
+            cleared = _cleared(rule.op, value, threshold, rule.clear_margin)
+        n_all, n_breach = _window_counts(key, breach, rule.window_s)
+        fire = new & breach & (n_breach >= rule.min_count) & (n_breach >= rule.min_fraction * n_all)
+        if rule.personal:
+            fire &= np.abs(value - median) > PERSONAL_K * sigma
+        steps = np.zeros(value.size)
+        if rule.at_rest and fire.any():
+            steps, has_steps = _recent_steps(batch, enrollee, ts)
+            fire &= ~has_steps | (steps < REST_MAX_STEPS)
+        kind_i = KIND_INDEX[rule.kind]
+        _latest_by_enrollee(clear_ts[:, kind_i], enrollee, ts, new & cleared)
+        _latest_by_enrollee(breach_ts[:, kind_i], enrollee, ts, new & breach)
+        if not fire.any():
+            continue
+        for e in np.unique(enrollee[fire]):
+            rows = np.flatnonzero(fire & (enrollee == e))
+            worst_i = (
+                rows[np.argmin(value[rows])] if rule.op in ("lt", "le") else rows[np.argmax(value[rows])]
+            )
+            finding = _finding(
+                rule, int(e), rows, worst_i, ts, value, threshold, median, sigma, personal, n_breach, steps
+            )
+            previous = best.get((int(e), rule.kind))
+            if previous is None or rank(finding.severity) > rank(previous.severity):
+                best[(int(e), rule.kind)] = finding
+    findings = [_with_news2(f, batch) for f in best.values()]
+    return findings, clear_ts, breach_ts
+
+
+def _finding(
+    rule: VitalRule,
+    enrollee: int,
+    rows: np.ndarray,
+    worst_i: int,
+    ts: np.ndarray,
+    value: np.ndarray,
+    threshold: np.ndarray,
+    median: np.ndarray,
+    sigma: np.ndarray,
+    personal: np.ndarray,
+    n_breach: np.ndarray,
+    steps: np.ndarray,
+) -> Finding:
+    metric = METRIC_BY_NAME[rule.metric]
+    source = THRESHOLD_BY_NAME[rule.threshold].source
+    limit = float(threshold[worst_i])
+    worst = float(value[worst_i])
+    usual = round(float(median[worst_i]), 2)
+    baseline: dict[str, Any] = {
+        "median": usual,
+        "sigma": round(float(sigma[worst_i]), 2),
+        "source": "personal" if bool(personal[worst_i]) else "population default (cold start)",
+    }
+    if rule.relative:
+        text = (
+            f"{rule.label}: {worst:g} {metric.unit}, {worst - usual:+.1f} over usual "
+            f"{usual:g} (rise > {limit:g} {metric.unit}, {source})"
+        )
+    else:
+        confirm = ""
+        if rule.min_count >= 2 and rule.kind == "hypertensive_crisis":
+            confirm = " confirmed on a repeat reading"
+        elif rule.min_count >= 2:
+            confirm = f", {int(n_breach[worst_i])} readings in {int(rule.window_s // 60)} min"
+        elif rule.kind == "hypertensive_crisis":
+            confirm = " on a single reading; repeat the measurement"
+        text = (
+            f"{rule.label} {worst:g} {metric.unit}{confirm} (threshold {_SYMBOL[rule.op]} {limit:g}, "
+            f"{source})"
+        )
+    evidence: dict[str, Any] = {
+        "summary": text[0].upper() + text[1:],
+        "metric": rule.metric,
+        "unit": metric.unit,
+        "value": round(worst, 2),
+        "values": [{"ts": float(ts[i]), "value": round(float(value[i]), 2)} for i in rows[-10:]],
+        "threshold": {"name": rule.threshold, "op": rule.op, "value": limit, "source": source},
+        "baseline": baseline,
+        "rule": {
+            "min_count": rule.min_count,
+            "window_s": rule.window_s,
+            "personal": rule.personal,
+            "at_rest": rule.at_rest,
+        },
+    }
+    if rule.at_rest:
+        evidence["steps_last_10_min"] = float(steps[worst_i])
+    gap = abs(worst - limit) if not rule.relative else abs(worst - usual) - limit
+    return Finding(
+        enrollee,
+        rule.kind,
+        rule.severity,
+        float(ts[rows[0]]),
+        evidence["summary"],
+        evidence,
+        score=float(gap),
+    )
+
+
+def _with_news2(finding: Finding, batch: VitalBatch) -> Finding:
+    """Attach a partial NEWS2 from the enrollee's latest value of each parameter in the batch."""
+    mine = batch.enrollee == finding.enrollee
+    latest: dict[str, float] = {}
+    for name in news2.PARAMETERS:
+        rows = np.flatnonzero(mine & (batch.metric == METRIC_BY_NAME[name].code))
+        if rows.size:
+            latest[name] = float(batch.value[rows[np.argmax(batch.ts[rows])]])
+    finding.evidence["news2_partial"] = news2.partial_score(latest)
+    return finding
+
+
+def metric_name(code: int) -> str:
+    return METRIC_BY_CODE[code].name
