@@ -141,13 +141,17 @@ def _number(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
-def reading_summary(worst: Breach, others: list[Breach], severity: str, when: str) -> str:
-    """One line a nurse can act on, e.g. 'Hypertensive crisis: BP 192/124 mmHg at 08:15'."""
+def reading_summary(worst: Breach, others: list[Breach], severity: str, when: str,
+                    bp_pair: Mapping[str, float] | None = None) -> str:
+    """One line a nurse can act on, e.g. 'Hypertensive crisis: BP 192/124 mmHg at 08:15'.
+
+    ``bp_pair``: the systolic and diastolic values measured with a crisis reading.
+    """
     unit = worst.rule.threshold.unit
     words = _KIND_WORDS.get(worst.kind, worst.kind.replace("_", " "))
     if worst.kind == AlertKind.HYPERTENSIVE_CRISIS:
-        sbp = next((b.value for b in [worst, *others] if b.metric == "systolic_bp"), None)
-        dbp = next((b.value for b in [worst, *others] if b.metric == "diastolic_bp"), None)
+        pair = {b.metric: b.value for b in [worst, *others]} | dict(bp_pair or {})
+        sbp, dbp = pair.get("systolic_bp"), pair.get("diastolic_bp")
         shown = f"BP {_number(sbp) if sbp is not None else '?'}/" \
                 f"{_number(dbp) if dbp is not None else '?'} {unit}"
     else:

@@ -91,3 +91,8 @@ REPEATS_HEAD: Final = (
     "SELECT count(DISTINCT ts) FROM readings "
     "WHERE device = ANY(%s) AND ts BETWEEN %s AND %s AND ("
 )
+
+# The systolic/diastolic pair measured together with a crisis reading (for the summary).
+BP_PAIR: Final = (
+    "SELECT metric, value FROM readings WHERE device = %s AND ts = %s AND metric IN (4, 5)"
+)

@@ -216,27 +216,34 @@ def _raise_reading_alerts(
     for (enrollee_id, kind), found in sorted(groups.items()):
         latest = max(found, key=lambda b: (b.ts, b.value))
         together = [b for b in found if b.ts == latest.ts and b is not latest]
-        repeats = _count_repeats(conn, registry.devices_of(enrollee_id), found, latest.ts)
+        repeats = _count_repeats(conn, registry.devices_of(enrollee_id), kind,
+                                 overrides.get(enrollee_id), latest.ts)
         severity = critical.severity_for(kind, repeats)
         info = infos[enrollee_id]
         when = critical.local_time(latest.ts, info.timezone, latest.ts)
+        pair: dict[str, float] = {}
+        if kind == "hypertensive_crisis":
+            device = registry.get(latest.device_id)
+            if device is not None:
+                pair = {METRIC_BY_CODE[code].name: float(value) for code, value in
+                        conn.execute(queries.BP_PAIR, (device.id, latest.ts)).fetchall()}
         raised = raise_alert(
             conn, enrollee_id=enrollee_id, kind=kind, severity=severity,
-            summary=critical.reading_summary(latest, together, severity, when),
+            summary=critical.reading_summary(latest, together, severity, when, pair),
             evidence=critical.reading_evidence([latest, *together], repeats),
             data_ts=latest.ts, source="ingest",
         )
         result.alerts.append((kind, raised))
 
 
-def _count_repeats(conn: psycopg.Connection, devices: list[int],
-                   found: list[critical.Breach], at: datetime) -> int:
-    """Distinct reading times past this kind's lines within 15 minutes before ``at``."""
-    rules = {b.rule.threshold.name: b for b in found}.values()
+def _count_repeats(conn: psycopg.Connection, devices: list[int], kind: str,
+                   overrides: dict[str, Any] | None, at: datetime) -> int:
+    """Distinct reading times past any of this kind's lines within 15 minutes before ``at``."""
+    lines = critical.effective(overrides)
     conditions = sql.SQL(" OR ").join(
-        sql.SQL("(metric = {} AND value " + critical.SQL_OP[b.rule.comparison] + " {})").format(
-            sql.Literal(b.rule.metric_code), sql.Literal(b.line))
-        for b in rules
+        sql.SQL("(metric = {} AND value " + critical.SQL_OP[r.comparison] + " {})").format(
+            sql.Literal(r.metric_code), sql.Literal(lines[r.threshold.name]))
+        for r in critical.RULES if r.kind == kind
     )
     query = sql.SQL(queries.REPEATS_HEAD) + conditions + sql.SQL(")")
     row = conn.execute(query, (devices, at - critical.REPEAT_WINDOW, at)).fetchone()

@@ -98,3 +98,40 @@ def test_start_without_broker_or_database_is_one_clear_line(db_url: str, broker:
              "DOLBOM_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{free_port()}/x"})
     assert no_db.returncode != 0
     assert "PostgreSQL" in no_db.stderr and "Traceback" not in no_db.stderr
+
+
+def _scrape(port: int, name: str) -> float:
+    import urllib.request
+
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} not in metrics")
+
+
+def test_two_ingest_processes_share_the_load(
+    db: psycopg.Connection, db_url: str, broker: Broker,
+    ingest_factory: Callable[..., IngestProcess], publisher_factory: Callable[..., Publisher],
+) -> None:
+    from tests.conftest import free_port
+
+    device, wire_id = make_device(db, make_enrollee(db), device_id="shared-band")
+    ports = [free_port(), free_port()]
+    group = f"g{time.monotonic_ns()}"
+    workers = [ingest_factory(db_url, broker, DOLBOM_INGEST_SHARED_GROUP=group,
+                              DOLBOM_INGEST_METRICS_PORT=str(port)) for port in ports]
+    for worker in workers:
+        worker.start()
+    pub = publisher_factory(broker)
+    t = now_ms() - 3_600_000
+    n = 2_000
+    for i in range(n):
+        pub.publish(f"dolbom/v1/{wire_id}/reading",
+                    orjson.dumps({"ts": t + i, "values": {"heart_rate": 60 + i % 30}}))
+    pub.flush()
+    wait_until(lambda: scalar(db, "SELECT count(*) FROM readings") == n, 60, "all readings")
+    taken = [_scrape(port, "dolbom_ingest_readings_stored_total") for port in ports]
+    assert sum(taken) == n
+    assert all(share > 0 for share in taken), taken
+    assert scalar(db, "SELECT value FROM counters WHERE name = 'readings_stored'") == n
