@@ -116,7 +116,7 @@ def test_two_ingest_processes_share_the_load(
 ) -> None:
     from tests.conftest import free_port
 
-    device, wire_id = make_device(db, make_enrollee(db), device_id="shared-band")
+    _, wire_id = make_device(db, make_enrollee(db), device_id="shared-band")
     ports = [free_port(), free_port()]
     group = f"g{time.monotonic_ns()}"
     workers = [ingest_factory(db_url, broker, DOLBOM_INGEST_SHARED_GROUP=group,
