@@ -47,3 +47,17 @@ METRIC_KO: Final[dict[str, str]] = {
 
 def kind_ko(kind: str) -> str:
     return KIND_KO.get(kind, kind)
+
+
+OUTCOME_KO: Final[dict[str, str]] = {
+    "false_alarm": "오경보",
+    "visited": "방문",
+    "called": "전화 확인",
+    "resolved": "해결",
+    "hospital": "병원 이송",
+    "emergency": "응급 출동",
+}
+
+
+def outcome_ko(outcome: str | None) -> str:
+    return "—" if not outcome else OUTCOME_KO.get(outcome, outcome)

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -77,13 +78,14 @@ def _series(
     ]
 
 
-def _alert_item(alert: AlertRow) -> dict[str, Any]:
+def _alert_item(alert: AlertRow, timezone: str) -> dict[str, Any]:
     def minutes(end: datetime | None) -> float | None:
         return number((end - alert.opened_at).total_seconds() / 60) if end else None
 
     return {
         "id": alert.id, "kind": alert.kind, "severity": alert.severity, "status": alert.status,
-        "opened_at": alert.opened_at.isoformat(), "summary": alert.summary, "outcome": alert.outcome,
+        "opened_at": alert.opened_at.astimezone(ZoneInfo(timezone)).isoformat(),
+        "summary": alert.summary, "outcome": alert.outcome,
         "minutes_to_respond": minutes(alert.responded_at),
         "minutes_to_resolve": minutes(alert.resolved_at) if alert.resolved_by_person else None,
     }
@@ -152,7 +154,7 @@ def build_summary(
             "unresolved_now": unresolved,
             "respond": percentiles_minutes([(a.responded_at - a.opened_at).total_seconds()
                                             for a in alerts if a.responded_at]),
-            "items": [_alert_item(a) for a in alerts],
+            "items": [_alert_item(a, enrollee.timezone) for a in alerts],
         },
         "devices": {"problems": problems},
         "review": review_reasons(0, f, alerts, unresolved, problems),

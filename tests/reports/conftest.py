@@ -174,8 +174,10 @@ def build_known_region(conn: psycopg.Connection) -> KnownRegion:
     f_id = enrollee("F", "타지역", ("hypertension",), local(1, 1), worker_id=None, region_id=other_region)
     f_cuff, _ = make_device(conn, f_id, "bp_monitor")
     e_meter, _ = make_device(conn, e_id, "glucometer")
-    insert_readings(conn, [(d_cuff, "systolic_bp", sep(3, 8), 180.0), (f_cuff, "systolic_bp", sep(3, 8), 190.0),
-                           (f_cuff, "diastolic_bp", sep(3, 8), 100.0), (e_meter, "glucose", sep(20, 8), 40.0)])
+    insert_readings(conn, [
+        (d_cuff, "systolic_bp", sep(3, 8), 180.0), (f_cuff, "systolic_bp", sep(3, 8), 190.0),
+        (f_cuff, "diastolic_bp", sep(3, 8), 100.0), (e_meter, "glucose", sep(20, 8), 40.0),
+    ])
     insert_alert(conn, d_id, "sos", "critical", sep(4, 8), acknowledged_after=1)
     insert_alert(conn, f_id, "sos", "critical", sep(4, 8), acknowledged_after=1)
     return known
