@@ -16,7 +16,7 @@ from dolbom.wire import EVENT_CODES, EventType
 FEATURES: Final = (
     "sleep_minutes",  # minutes asleep in the night ending on D (wearable, else bed sensor)
     "bed_time_h",  # last bed entry 18:00-03:00
-    "first_activity_h",  # first movement after 04:00
+    "first_activity_h",  # first movement after 05:00 (a 4 am toilet visit is still night)
     "last_activity_h",  # last movement before midnight
     "steps",
     "active_minutes",  # minutes with motion or steps
@@ -95,7 +95,7 @@ def daily_features(day: DayData) -> np.ndarray:
             out[INDEX["sleep_minutes"]] = (exits.min() - beds.max()) * 60
 
     if has_activity_source:
-        day_act = activity_h[_in(activity_h, 4, 24)]
+        day_act = activity_h[_in(activity_h, 5, 24)]
         if day_act.size:
             out[INDEX["first_activity_h"]] = day_act[0]
         late = activity_h[_in(activity_h, 12, 24)]

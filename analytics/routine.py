@@ -155,6 +155,7 @@ class IsolationForestDetector(_Standardiser):
 # one feature far outside the person's usual (so the explanation always has something to say).
 ROUTINE_SCORE_MIN: Final = 30.0
 FEATURE_Z_MIN: Final = 3.5
+SINGLE_FEATURE_Z: Final = 4.0  # or one feature alone this far out (7 toilet visits against 1-2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +199,7 @@ def explain(model: _Standardiser, x: np.ndarray, score: float) -> RoutineVerdict
                 ),
             }
         )
-    alert = score >= ROUTINE_SCORE_MIN and bool(moved)
+    alert = bool(moved) and (score >= ROUTINE_SCORE_MIN or abs(float(moved[0]["z"])) >= SINGLE_FEATURE_Z)
     summary = "; ".join(str(m["text"]) for m in moved[:3]) or "no single feature stands out"
     if not model.personal_:
         summary += f" (compared with population defaults: fewer than {MIN_DAYS} days of own data)"

@@ -309,7 +309,7 @@ def score_vitals_arrays(
         threshold = ctx.thresholds[enrollee, THRESHOLD_INDEX[rule.threshold]]
         median, sigma, personal = ctx.baselines.lookup(enrollee, code, time_bin(hour))
         if rule.relative:
-            compared = value - median
+            compared = np.round(value - median, 2)  # readings are stored as float4
             breach = _breach(rule.op, compared, threshold) & personal
             cleared = _cleared(rule.op, compared, threshold, rule.clear_margin) | ~personal
         else:
