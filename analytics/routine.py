@@ -181,7 +181,7 @@ def explain(model: _Standardiser, x: np.ndarray, score: float) -> RoutineVerdict
     """Which features moved, how far, against the person's usual range; and the decision."""
     x = np.asarray(x, dtype=float)
     z = model.z(x[None, :])[0]
-    moved = []
+    moved: list[dict[str, Any]] = []
     for j in np.argsort(-np.abs(z)):
         if abs(z[j]) < FEATURE_Z_MIN or not np.isfinite(x[j]):
             continue
