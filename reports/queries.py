@@ -321,3 +321,60 @@ def devices(conn: psycopg.Connection, enrollee_ids: Sequence[int]) -> list[Devic
         (list(enrollee_ids),),
     ).fetchall()
     return [DeviceRow(int(r[0]), r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredReport:
+    id: int
+    region_id: int
+    period: str
+    kind: str
+    generated_at: datetime
+    as_of: datetime
+    enrollees: int
+
+
+_STORED_COLUMNS = "id, region_id, period, kind, generated_at, as_of, enrollees"
+
+
+def store_report(
+    conn: psycopg.Connection, region_id: int, period: str, as_of: datetime, enrollees: int,
+    report_json: bytes, csv_text: str, pdf: bytes, *, replace: bool,
+) -> int | None:
+    """Insert (or with ``replace``, overwrite) a finished report; its id, or None when one
+    already existed and ``replace`` is false."""
+    conflict = "DO NOTHING"
+    if replace:
+        conflict = ("DO UPDATE SET generated_at = now(), as_of = EXCLUDED.as_of,"
+                    " enrollees = EXCLUDED.enrollees, report = EXCLUDED.report, csv = EXCLUDED.csv,"
+                    " pdf = EXCLUDED.pdf")
+    row = conn.execute(
+        "INSERT INTO stored_reports (region_id, period, kind, as_of, enrollees, report, csv, pdf)"
+        " VALUES (%s, %s, 'regional', %s, %s, %s::jsonb, %s, %s)"
+        " ON CONFLICT (region_id, period, kind) " + conflict + " RETURNING id",  # type: ignore[operator]
+        (region_id, period, as_of, enrollees, report_json.decode("utf-8"), csv_text, pdf),
+    ).fetchone()
+    return int(row[0]) if row else None
+
+
+def stored_report_exists(conn: psycopg.Connection, region_id: int, period: str) -> bool:
+    row = conn.execute("SELECT 1 FROM stored_reports WHERE region_id = %s AND period = %s"
+                       " AND kind = 'regional'", (region_id, period)).fetchone()
+    return row is not None
+
+
+def list_stored_reports(conn: psycopg.Connection, region_id: int) -> list[StoredReport]:
+    rows = conn.execute(f"SELECT {_STORED_COLUMNS} FROM stored_reports WHERE region_id = %s"  # type: ignore[arg-type]
+                        " ORDER BY period DESC, id DESC", (region_id,)).fetchall()
+    return [StoredReport(int(r[0]), int(r[1]), r[2], r[3], r[4], r[5], int(r[6])) for r in rows]
+
+
+def stored_report_body(conn: psycopg.Connection, report_id: int, fmt: str) -> tuple[int, bytes] | None:
+    """(region id, body) of a stored report in json, csv or pdf."""
+    column = {"json": "report::text", "csv": "csv", "pdf": "pdf"}[fmt]
+    row = conn.execute(f"SELECT region_id, {column} FROM stored_reports WHERE id = %s",  # type: ignore[arg-type]
+                       (report_id,)).fetchone()
+    if row is None:
+        return None
+    body = row[1]
+    return int(row[0]), body.encode("utf-8") if isinstance(body, str) else bytes(body)

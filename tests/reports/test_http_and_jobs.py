@@ -1,0 +1,147 @@
+"""The report routes (roles, formats, errors, audit) and the monthly job."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+import reports.views
+from api.app import create_app
+from api.auth.service import issue_token
+from api.principal import Principal
+from dolbom.config import Settings
+from reports.jobs import generate_monthly
+from tests.factories import make_user
+from tests.reports.conftest import KnownRegion
+
+SECRET = "test-secret-key-for-the-report-tests"
+
+
+@pytest.fixture
+def client(db_url: str) -> Iterator[TestClient]:
+    settings = Settings(
+        database_url=db_url, environment="test", secret_key=SECRET, token_ttl_minutes=30
+    )
+    app = create_app(settings)
+    if not any(getattr(route, "path", "").startswith("/v1/reports") for route in app.routes):
+        app.include_router(reports.views.router)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def headers(conn: psycopg.Connection, user_id: int) -> dict[str, str]:
+    row = conn.execute(
+        "SELECT username, role, region_id FROM users WHERE id = %s", (user_id,)
+    ).fetchone()
+    assert row is not None
+    return {
+        "Authorization": f"Bearer {issue_token(Principal(user_id, row[0], row[1], row[2]), SECRET, 30)}"
+    }
+
+
+def test_region_report_formats_and_audit(
+    client: TestClient, db: psycopg.Connection, known: KnownRegion
+) -> None:
+    staff = headers(db, known.staff_id)
+    url = f"/v1/reports/regions/{known.region_id}?period=2026-09"
+    response = client.get(url, headers=staff)
+    assert response.status_code == 200, response.text
+    assert response.json()["enrollees"]["active"] == 3
+    assert response.json()["adherence"]["bp"]["days"] == 40
+    as_csv = client.get(url, headers={**staff, "Accept": "text/csv"})
+    assert as_csv.status_code == 200 and as_csv.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
+    assert len(rows) == 4 and rows[-1]["enrollee_id"] == "TOTAL"
+    as_pdf = client.get(url, headers={**staff, "Accept": "application/pdf"})
+    assert as_pdf.status_code == 200 and as_pdf.content.startswith(b"%PDF")
+    audited = db.execute(
+        "SELECT count(*) FROM access_audit WHERE user_id = %s AND action = 'read_report'",
+        (known.staff_id,),
+    ).fetchone()
+    assert audited is not None and audited[0] == 3
+
+
+def test_region_report_scoping_and_errors(
+    client: TestClient, db: psycopg.Connection, known: KnownRegion
+) -> None:
+    url = f"/v1/reports/regions/{known.region_id}?period="
+    other_staff = make_user(db, "center_staff", known.other_region_id)
+    admin = make_user(db, "admin")
+    assert client.get(url + "2026-09").status_code == 401
+    assert client.get(url + "2026-09", headers=headers(db, known.care_worker_id)).status_code == 403
+    assert client.get(url + "2026-09", headers=headers(db, other_staff)).status_code == 403
+    assert client.get(url + "2026-09", headers=headers(db, admin)).status_code == 200
+    bad = client.get(url + "2026-13", headers=headers(db, known.staff_id))
+    assert bad.status_code == 422 and "names no month" in bad.json()["detail"]
+    missing_param = client.get(f"/v1/reports/regions/{known.region_id}", headers=headers(db, admin))
+    assert missing_param.status_code == 422
+    unknown = client.get("/v1/reports/regions/99999?period=2026-09", headers=headers(db, admin))
+    assert unknown.status_code == 404 and "detail" in unknown.json()
+
+
+def test_enrollee_summary_route(
+    client: TestClient, db: psycopg.Connection, known: KnownRegion
+) -> None:
+    url = f"/v1/reports/enrollees/{known.ids['A']}?period=2026-09"
+    own = client.get(url, headers=headers(db, known.care_worker_id))
+    assert own.status_code == 200, own.text
+    assert own.json()["vitals"]["systolic_bp"]["readings"] == 11
+    assert client.get(url, headers=headers(db, known.other_care_worker_id)).status_code == 404
+    assert client.get(url, headers=headers(db, known.staff_id)).status_code == 200
+    pdf = client.get(
+        url, headers={**headers(db, known.care_worker_id), "Accept": "application/pdf"}
+    )
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert (
+        client.get(
+            url.replace("2026-09", "2026-W99"), headers=headers(db, known.staff_id)
+        ).status_code
+        == 422
+    )
+    audited = db.execute(
+        "SELECT count(*) FROM access_audit WHERE enrollee_id = %s"
+        " AND action = 'read_enrollee_summary'",
+        (known.ids["A"],),
+    ).fetchone()
+    assert audited is not None and audited[0] == 3
+
+
+def test_monthly_job_stores_last_month_for_every_region(
+    client: TestClient, db_url: str, db: psycopg.Connection, known: KnownRegion
+) -> None:
+    now = datetime(2026, 10, 1, 1, 30, tzinfo=ZoneInfo("Asia/Seoul"))
+    written = generate_monthly(db_url, now)
+    assert len(written) == 2  # both regions, for September in Seoul time
+    assert generate_monthly(db, now) == []  # idempotent
+    assert len(generate_monthly(db, now, replace=True)) == 2
+    rows = db.execute(
+        "SELECT region_id, period, enrollees, length(pdf) > 1000, csv LIKE %s"
+        " FROM stored_reports ORDER BY region_id",
+        ("%TOTAL%",),
+    ).fetchall()
+    assert [(r[0], r[1], r[2], r[3], r[4]) for r in rows] == [
+        (known.region_id, "2026-09", 3, True, True),
+        (known.other_region_id, "2026-09", 1, True, True),
+    ]
+
+    staff = headers(db, known.staff_id)
+    listing = client.get(f"/v1/reports/regions/{known.region_id}/stored", headers=staff)
+    assert listing.status_code == 200
+    items = listing.json()["items"]
+    assert [i["period"] for i in items] == ["2026-09"]
+    stored = client.get(items[0]["href"], headers=staff)
+    assert stored.status_code == 200 and stored.json()["adherence"]["bp"]["days"] == 40
+    pdf = client.get(items[0]["href"], headers={**staff, "Accept": "application/pdf"})
+    assert pdf.content.startswith(b"%PDF")
+    other = db.execute(
+        "SELECT id FROM stored_reports WHERE region_id = %s", (known.other_region_id,)
+    ).fetchone()
+    assert other is not None
+    assert client.get(f"/v1/reports/stored/{other[0]}", headers=staff).status_code == 404
