@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 
 from analytics.service import run_once
-from tests.analytics.conftest import alerts_of, store_readings
-from tests.factories import make_device
+from tests.analytics.conftest import alerts_of, store_events, store_readings
+from tests.factories import make_device, make_enrollee, make_region, make_user
 
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # 10:00 in Seoul
 
@@ -36,3 +39,111 @@ def test_confirmed_crisis_opens_one_critical_alert_with_evidence(
     # running again with nothing new changes nothing (watermark)
     run_once(db_url, T0 + timedelta(minutes=7))
     assert alerts_of(db, enrollee)[0][3] == 1
+
+
+def test_auto_resolve_after_clear_reading_and_time(
+    db_url: str, db: psycopg.Connection, enrollee: int
+) -> None:
+    meter, _ = make_device(db, enrollee, "glucometer")
+    store_readings(db, meter, enrollee, [(T0, "glucose", 50)])
+    run_once(db_url, T0 + timedelta(minutes=1))
+    store_readings(db, meter, enrollee, [(T0 + timedelta(minutes=30), "glucose", 110)])
+    run_once(db_url, T0 + timedelta(minutes=31))
+    assert alerts_of(db, enrollee)[0][2] == "open"  # cleared, but not for an hour yet
+    run_once(db_url, T0 + timedelta(minutes=62))
+    ((kind, _, status, _, _, _, outcome),) = alerts_of(db, enrollee)
+    assert (kind, status, outcome) == ("hypoglycemia", "resolved", "auto_resolved")
+    actions = [r[0] for r in db.execute("SELECT action FROM alert_actions ORDER BY id")]
+    assert actions == ["open", "escalate", "auto_resolve"]  # level 2 is critical: escalated at 5 min
+
+
+def test_value_hovering_in_the_band_does_not_flap(db_url: str, db: psycopg.Connection, enrollee: int) -> None:
+    meter, _ = make_device(db, enrollee, "glucometer")
+    for i, value in enumerate([68, 72, 69, 75, 67, 73]):
+        at = T0 + timedelta(hours=2 * i)
+        store_readings(db, meter, enrollee, [(at, "glucose", value)])
+        run_once(db_url, at + timedelta(minutes=1))
+    rows = alerts_of(db, enrollee)
+    assert len(rows) == 1 and rows[0][2] == "open" and rows[0][3] == 3  # one alert, three breaches
+
+
+def test_unacknowledged_critical_escalates_to_centre_staff(db_url: str, db: psycopg.Connection) -> None:
+    region = make_region(db)
+    staff = make_user(db, "center_staff", region)
+    person = make_enrollee(db, region)
+    other = make_enrollee(db, region)
+    cuff, _ = make_device(db, person, "bp_monitor")
+    cuff2, _ = make_device(db, other, "bp_monitor")
+    for device, who in ((cuff, person), (cuff2, other)):
+        store_readings(
+            db, device, who, [(T0, "systolic_bp", 200), (T0 + timedelta(minutes=3), "systolic_bp", 205)]
+        )
+    run_once(db_url, T0 + timedelta(minutes=4))
+    db.execute("UPDATE alerts SET status = 'acknowledged' WHERE enrollee_id = %s", (other,))
+    run_once(db_url, T0 + timedelta(minutes=7, seconds=59))  # 5 min after the confirming reading
+    assert db.execute("SELECT count(*) FROM alerts WHERE escalated_at IS NOT NULL").fetchone() == (0,)
+    run_once(db_url, T0 + timedelta(minutes=8))
+    escalated = db.execute("SELECT enrollee_id FROM alerts WHERE escalated_at IS NOT NULL").fetchall()
+    assert escalated == [(person,)]
+    detail = db.execute("SELECT detail FROM alert_actions WHERE action = 'escalate'").fetchone()[0]
+    assert detail["user_ids"] == [staff]
+    assert db.execute("SELECT count(*) FROM access_audit WHERE action = 'escalate_alert'").fetchone() == (1,)
+
+
+def test_snooze_holds_same_level_but_not_a_worse_one(
+    db_url: str, db: psycopg.Connection, enrollee: int
+) -> None:
+    meter, _ = make_device(db, enrollee, "glucometer")
+    store_readings(db, meter, enrollee, [(T0, "glucose", 65)])
+    run_once(db_url, T0 + timedelta(minutes=1))
+    db.execute("UPDATE alerts SET snoozed_until = %s", (T0 + timedelta(hours=2),))
+    store_readings(db, meter, enrollee, [(T0 + timedelta(minutes=10), "glucose", 66)])
+    run_once(db_url, T0 + timedelta(minutes=11))
+    assert alerts_of(db, enrollee)[0][3] == 1  # snoozed: not updated
+    store_readings(db, meter, enrollee, [(T0 + timedelta(minutes=20), "glucose", 50)])
+    run_once(db_url, T0 + timedelta(minutes=21))
+    row = db.execute("SELECT severity, status, snoozed_until, occurrences FROM alerts").fetchone()
+    assert row == ("critical", "open", None, 2)
+
+
+def test_data_beyond_now_waits_for_its_time(db_url: str, db: psycopg.Connection, enrollee: int) -> None:
+    meter, _ = make_device(db, enrollee, "glucometer")
+    store_readings(db, meter, enrollee, [(T0, "glucose", 120), (T0 + timedelta(hours=2), "glucose", 45)])
+    run_once(db_url, T0 + timedelta(hours=1))
+    assert alerts_of(db, enrollee) == []
+    run_once(db_url, T0 + timedelta(hours=3))
+    assert [r[0] for r in alerts_of(db, enrollee)] == ["hypoglycemia"]
+    run_once(db_url, T0 + timedelta(hours=3, minutes=1))
+    assert alerts_of(db, enrollee)[0][3] == 1  # scored once
+
+
+def test_inactivity_by_the_clock_then_resolved(db_url: str, db: psycopg.Connection, enrollee: int) -> None:
+    pir, _ = make_device(db, enrollee, "motion_sensor", room="living")
+    morning = datetime(2026, 11, 2, 0, 0, tzinfo=UTC)  # 09:00 Seoul
+    store_events(db, pir, enrollee, [(morning + timedelta(minutes=10 * i), "motion", None) for i in range(6)])
+    run_once(db_url, morning + timedelta(hours=4))
+    assert alerts_of(db, enrollee) == []
+    run_once(db_url, morning + timedelta(hours=5, minutes=1))  # 4 h since 09:50
+    ((kind, severity, status, _, summary, evidence, _),) = alerts_of(db, enrollee)
+    assert (kind, severity, status) == ("inactivity", "high", "open")
+    assert "No movement at home" in summary and evidence["baseline"]["source"].startswith("population")
+    back = morning + timedelta(hours=5, minutes=30)
+    store_events(db, pir, enrollee, [(back, "motion", None)])
+    run_once(db_url, back + timedelta(minutes=1))
+    run_once(db_url, back + timedelta(minutes=32))
+    assert alerts_of(db, enrollee)[0][2] == "resolved"
+
+
+def test_cli_once_with_now(db_url: str, db: psycopg.Connection, enrollee: int) -> None:
+    meter, _ = make_device(db, enrollee, "glucometer")
+    store_readings(db, meter, enrollee, [(T0, "glucose", 320)])
+    env = {**os.environ, "DOLBOM_DATABASE_URL": db_url}
+    done = subprocess.run(
+        [sys.executable, "-m", "dolbom", "analytics", "--once", "--now", "2026-11-02T10:05:00+09:00"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert [r[0] for r in alerts_of(db, enrollee)] == ["hyperglycemia"]
