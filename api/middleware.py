@@ -12,10 +12,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 MAX_BODY_BYTES = 1024 * 1024  # CONTRACT §3: a request body over 1 MB answers 413
 
 
-class _TooLarge(Exception):
-    pass
-
-
 async def _send_413(send: Send) -> None:
     body = orjson.dumps({"detail": f"request body over {MAX_BODY_BYTES} bytes"})
     await send({"type": "http.response.start", "status": 413,
@@ -45,27 +41,37 @@ class BodyLimit:
                     return
         received = 0
         started = False
+        refused = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, refused, started
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > MAX_BODY_BYTES:
-                    raise _TooLarge
+                    # Answer now; the app sees a disconnected client and its answer is dropped.
+                    refused = True
+                    if not started:
+                        started = True
+                        await _send_413(send)
+                    return {"type": "http.disconnect"}
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if refused:
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await _send_413(send)
+        except Exception:
+            if not refused:
+                raise
 
 
 class RequestMetrics:

@@ -32,6 +32,7 @@ from store.db import CONNECT_TIMEOUT_S
 log = logging.getLogger(__name__)
 
 CHANNEL = "dolbom_alerts"
+LISTENER_NAME = "dolbom-api-alert-listener"  # visible in pg_stat_activity
 HEARTBEAT_S = 15.0  # SSE comment line this often keeps proxies and clients from timing out
 RECONNECT_S = 1.0
 CLIENT_QUEUE = 1000  # frames a slow client may fall behind before it is dropped (it resumes)
@@ -76,6 +77,10 @@ class AlertHub:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        self.close_streams()
+
+    def close_streams(self) -> None:
+        """End every open stream (server shutdown); clients reconnect with Last-Event-ID."""
         for subscriber in list(self.subscribers):
             subscriber.overflowed = True
             with contextlib.suppress(asyncio.QueueFull):
@@ -93,7 +98,8 @@ class AlertHub:
         while True:
             try:
                 conn = await AsyncConnection.connect(
-                    self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
+                    self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
+                    application_name=LISTENER_NAME,
                 )
                 async with conn:
                     await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))

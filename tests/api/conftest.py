@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 
 import psycopg
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.auth.service import issue_token
 from api.principal import Principal
+from api.server import make_server
 from dolbom.config import Settings
 from store.alerts import RaisedAlert, raise_alert
 from tests.conftest import free_port
@@ -103,9 +103,8 @@ class LiveServer:
     def __init__(self, settings: Settings) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port,
-                                log_level="warning", timeout_graceful_shutdown=1, lifespan="on")
-        self.server = uvicorn.Server(config)
+        served = settings.model_copy(update={"api_host": "127.0.0.1", "api_port": self.port})
+        self.server = make_server(served, log_level="warning")
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
@@ -120,7 +119,7 @@ class LiveServer:
             time.sleep(0.05)
 
     def stop(self) -> None:
-        self.server.should_exit = True
+        self.server.request_exit()
         self.thread.join(timeout=15)
 
 
