@@ -1,0 +1,168 @@
+"""Publishing simulated messages to an MQTT broker: pacing, acknowledgements and progress."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO, Any
+
+import paho.mqtt.client as mqtt
+
+from dolbom.config import MqttTarget
+from dolbom.errors import BrokerUnavailable
+from dolbom.mqtt import connect_properties, make_client
+
+MAX_OUTSTANDING = 2000  # unacknowledged QoS 1 messages before the publisher waits
+PROGRESS_EVERY_S = 2.0
+FLUSH_TIMEOUT_S = 30.0
+MAX_SLEEP_S = 0.5
+
+
+@dataclass(slots=True)
+class Counts:
+    sent: int = 0
+    acked: int = 0
+    failed: int = 0
+
+
+class Publisher:
+    """One MQTT connection that publishes and counts broker acknowledgements."""
+
+    def __init__(self, target: MqttTarget, client_id: str = "") -> None:
+        self.target = target
+        self.counts = Counts()
+        self._cond = threading.Condition()
+        self._connected = threading.Event()
+        self._refused: str | None = None
+        self.client = make_client(target, client_id)
+        self.client.on_publish = self._on_publish
+        self.client.on_connect = self._on_connect
+
+    def _on_connect(self, client: mqtt.Client, userdata: object, flags: object,
+                    reason: Any, properties: object) -> None:
+        if getattr(reason, "is_failure", False):
+            self._refused = str(reason)
+        self._connected.set()
+
+    def _on_publish(self, client: mqtt.Client, userdata: object, mid: int, reason: Any,
+                    properties: object) -> None:
+        with self._cond:
+            if getattr(reason, "is_failure", False):
+                self.counts.failed += 1
+            else:
+                self.counts.acked += 1
+            self._cond.notify_all()
+
+    def connect(self, timeout: float = 10.0) -> None:
+        try:
+            self.client.connect(self.target.host, self.target.port, keepalive=30,
+                                clean_start=True, properties=connect_properties())
+        except OSError as error:
+            raise BrokerUnavailable(
+                f"cannot reach the MQTT broker at {self.target.display()} ({error}); start "
+                "Mosquitto or set DOLBOM_MQTT_URL") from error
+        self.client.loop_start()
+        if not self._connected.wait(timeout):
+            self.close()
+            raise BrokerUnavailable(f"the MQTT broker at {self.target.display()} did not answer")
+        if self._refused:
+            self.close()
+            raise BrokerUnavailable(
+                f"the MQTT broker at {self.target.display()} refused the connection "
+                f"({self._refused})")
+
+    def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> None:
+        with self._cond:
+            while self.counts.sent - self.counts.acked - self.counts.failed >= MAX_OUTSTANDING:
+                if not self._cond.wait(10.0):
+                    raise BrokerUnavailable("the MQTT broker stopped acknowledging messages")
+            self.counts.sent += 1
+        info = self.client.publish(topic, payload, qos=qos, retain=retain)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS and info.rc != mqtt.MQTT_ERR_NO_CONN:
+            with self._cond:
+                self.counts.failed += 1
+
+    def flush(self, timeout: float = FLUSH_TIMEOUT_S) -> bool:
+        """Wait until every message is acknowledged; False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self.counts.acked + self.counts.failed < self.counts.sent:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(min(left, 0.5))
+        return True
+
+    def close(self) -> None:
+        try:
+            self.client.disconnect()
+        finally:
+            self.client.loop_stop()
+
+
+class Progress:
+    """A line on stderr every few seconds: messages sent, rate, simulated time."""
+
+    def __init__(self, stream: IO[str] | None = None, every_s: float = PROGRESS_EVERY_S) -> None:
+        self.stream = stream or sys.stderr
+        self.every_s = every_s
+        self.started = time.monotonic()
+        self.last = self.started
+
+    def tick(self, counts: Counts, sim_time: datetime | None, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last < self.every_s:
+            return
+        self.last = now
+        elapsed = max(now - self.started, 1e-6)
+        when = sim_time.strftime("%Y-%m-%d %H:%M %z") if sim_time else "-"
+        print(f"sim: {counts.sent:,} sent, {counts.acked:,} acked, "
+              f"{counts.sent / elapsed:,.0f} msg/s, simulated time {when}",
+              file=self.stream, flush=True)
+
+
+def run(
+    publisher: Publisher,
+    frames: Iterable[tuple[int, str, bytes, int, bool]],
+    *,
+    speed: float | None = None,
+    progress: Progress | None = None,
+    tz: Any = None,
+    clock: Any = time.time,
+    sleep: Any = time.sleep,
+) -> Counts:
+    """Publish ``(sent_ms, topic, payload, qos, retain)`` frames in order.
+
+    A frame is never published before its simulated send time has come (the data time is real
+    time), so the past is replayed as fast as the broker takes it, or ``speed`` times faster
+    than real time, and the present goes on in real time.
+    """
+    wall0: float | None = None
+    sim0 = 0
+    sim_ms = 0
+    for sent_ms, topic, payload, qos, retain in frames:
+        sim_ms = sent_ms
+        if wall0 is None:
+            wall0, sim0 = clock(), sent_ms
+        due = sent_ms / 1000
+        if speed:
+            due = max(due, wall0 + (sent_ms - sim0) / 1000 / speed)
+        while True:
+            wait = due - clock()
+            if wait <= 0:
+                break
+            if progress:
+                progress.tick(publisher.counts, datetime.fromtimestamp(sim_ms / 1000, tz))
+            sleep(min(wait, MAX_SLEEP_S))
+        publisher.publish(topic, payload, qos, retain)
+        if progress and publisher.counts.sent % 256 == 0:
+            progress.tick(publisher.counts, datetime.fromtimestamp(sim_ms / 1000, tz))
+    publisher.flush()
+    if progress:
+        progress.tick(publisher.counts, datetime.fromtimestamp(sim_ms / 1000, tz) if sim_ms
+                      else None, force=True)
+    return publisher.counts
