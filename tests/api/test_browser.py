@@ -1,0 +1,143 @@
+"""A care worker in a real browser (Debian chromium, headless, driven by Playwright).
+
+Logs in, sees a critical alert arrive live, acknowledges and resolves it, opens the
+enrollee page with its charts; screenshots go to tests/artifacts/ (gitignored). The audit
+log must show each of those actions and reads.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from dolbom.wire import EVENT_CODES, METRIC_BY_NAME
+from tests.api.conftest import PASSWORD, LiveServer, World, open_alert
+from tests.factories import make_device
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+TIMEOUT_MS = 15_000
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not found (apt-get install chromium)"),
+]
+
+
+def _seed_history(db: psycopg.Connection, world: World) -> None:
+    """30 days of vitals and activity for enrollee a1, so the page has charts and a heat map."""
+    eid = world.enrollees["a1"]
+    wearable = world.devices["a1"][0]
+    cuff, _ = make_device(db, eid, "bp_monitor", device_id="bp-a1")
+    pir, _ = make_device(db, eid, "motion_sensor", device_id="pir-a1", room="kitchen")
+    db.execute("UPDATE devices SET battery = 15, online = true, last_seen = now() WHERE id = %s", (wearable,))
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    names = ("heart_rate", "systolic_bp", "diastolic_bp", "steps")
+    hr, sbp, dbp, steps = (METRIC_BY_NAME[m].code for m in names)
+    with db.cursor().copy("COPY readings (device, metric, ts, value) FROM STDIN") as copy:
+        for hour in range(24 * 29):
+            ts = now - timedelta(hours=hour)
+            local = (ts.hour + 9) % 24
+            copy.write_row((wearable, hr, ts, 68 + 8 * math.sin(hour / 5)))
+            if 8 <= local <= 20:
+                copy.write_row((wearable, steps, ts, 150 + 100 * math.sin(hour)))
+            if local in (8, 20):
+                copy.write_row((cuff, sbp, ts, 132 + 6 * math.sin(hour / 7)))
+                copy.write_row((cuff, dbp, ts, 82 + 3 * math.sin(hour / 7)))
+    with db.cursor().copy("COPY events (device, enrollee_id, type, ts) FROM STDIN") as copy:
+        for hour in range(24 * 29):
+            ts = now - timedelta(hours=hour)
+            if 7 <= (ts.hour + 9) % 24 <= 22:
+                for minute in (5, 25, 45):
+                    copy.write_row((pir, eid, EVENT_CODES["motion"], ts + timedelta(minutes=minute)))
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+def test_care_worker_morning(browser: object, live_server: LiveServer, world: World,
+                             db: psycopg.Connection) -> None:
+    from playwright.sync_api import Browser, expect
+
+    assert isinstance(browser, Browser)
+    ARTIFACTS.mkdir(exist_ok=True)
+    _seed_history(db, world)
+    eid = world.enrollees["a1"]
+    open_alert(db, eid, kind="low_battery", severity="low", summary="Wrist band battery 15 %")
+    page = browser.new_page(viewport={"width": 412, "height": 900}, locale="ko-KR")  # a phone
+    page.set_default_timeout(TIMEOUT_MS)
+
+    page.goto(f"{live_server.url}/app/login")
+    page.fill("input[name=username]", "cw_a1")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login")
+    page.wait_for_url(f"{live_server.url}/app")
+    expect(page.locator("#live")).to_have_class("pill on")
+    page.click("#lang-en")
+    expect(page.locator("#live")).to_have_text("Live")
+
+    alert_id = open_alert(db, eid, kind="fall", severity="critical",
+                          summary="Fall detected by the wrist band").alert_id
+    card = page.locator(f"#alert-{alert_id}")
+    expect(card).to_be_visible()
+    expect(page.locator("#banner")).to_contain_text("Fall")
+    # Critical first: the new fall sits above the older low-battery alert.
+    expect(page.locator("li.alert").first).to_have_id(f"alert-{alert_id}")
+    page.screenshot(path=str(ARTIFACTS / "inbox_critical_live.png"), full_page=True)
+
+    card.locator("button.ack").click()
+    expect(card).to_have_class("alert sev-critical st-acknowledged")
+    card.locator("button.resolve-open").click()
+    card.locator("textarea[name=note]").fill("Visited; bruised knee, no fracture signs")
+    card.locator("select[name=outcome]").select_option("visited")
+    page.screenshot(path=str(ARTIFACTS / "inbox_resolving.png"), full_page=True)
+    card.locator("button.resolve-save").click()
+    expect(card).to_have_count(0)
+
+    page.set_viewport_size({"width": 1100, "height": 900})
+    page.goto(f"{live_server.url}/app/enrollees/{eid}?days=30")
+    expect(page.locator("figure.chart-box[data-metric=heart_rate] svg.chart")).to_be_visible()
+    expect(page.locator("figure.chart-box[data-metric=systolic_bp] svg .threshold").first).to_be_attached()
+    expect(page.locator("figure.chart-box[data-metric=heart_rate] svg .band")).to_be_attached()
+    expect(page.locator("svg.heat").first).to_be_visible()
+    expect(page.locator("table.devices")).to_contain_text("15%")
+    expect(page.locator("table.history")).to_contain_text("Visited")
+    page.screenshot(path=str(ARTIFACTS / "enrollee_30_days.png"), full_page=True)
+    page.click("#period-90")
+    expect(page.locator("#period-90")).to_have_class("on")
+    page.click("#lang-ko")
+    expect(page.locator("h2").first).to_have_text("생체 신호")
+    page.screenshot(path=str(ARTIFACTS / "enrollee_90_days_ko.png"), full_page=True)
+
+    trail = [row[0] for row in db.execute(
+        "SELECT action FROM access_audit WHERE username = 'cw_a1' ORDER BY id").fetchall()]
+    for action in ("view_inbox", "stream_alerts", "acknowledge_alert", "resolve_alert",
+                   "read_enrollee", "view_enrollee_page"):
+        assert action in trail, (action, trail)
+    assert trail.index("acknowledge_alert") < trail.index("resolve_alert") < trail.index("view_enrollee_page")
+    actions = db.execute("SELECT action, note, outcome FROM alert_actions "
+                         "WHERE alert_id = %s AND user_id = %s ORDER BY id",
+                         (alert_id, world.ids["cw_a1"])).fetchall()
+    assert actions == [("acknowledge", None, None),
+                       ("resolve", "Visited; bruised knee, no fracture signs", "visited")]
+    assert all((ARTIFACTS / name).stat().st_size > 5000 for name in
+               ("inbox_critical_live.png", "enrollee_30_days.png"))
