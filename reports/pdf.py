@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import logging
 import textwrap
 import threading
 from collections.abc import Iterator, Sequence
@@ -29,6 +30,7 @@ from reports.errors import ReportError
 from reports.labels import SEVERITY_KO, kind_ko, outcome_ko
 
 A4_INCHES: Final = (8.27, 11.69)
+logging.getLogger("fontTools").setLevel(logging.ERROR)  # its subsetter warns about every dropped table
 REVIEW_ROWS_PER_PAGE: Final = 22
 REVIEW_MAX_ROWS: Final = 88
 _FONT_LOCK = threading.Lock()
@@ -56,7 +58,8 @@ def font_family() -> str:
     with _FONT_LOCK:
         if _family is None:
             path = korean_font_path()
-            font_manager.fontManager.addfont(str(path))
+            for face in sorted(path.parent.glob(path.stem + "*" + path.suffix)):  # regular and bold
+                font_manager.fontManager.addfont(str(face))
             _family = font_manager.FontProperties(fname=str(path)).get_name()
         return _family
 

@@ -13,7 +13,6 @@ command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need_apt+=
 command -v psql >/dev/null 2>&1 || need_apt+=(postgresql postgresql-client)
 "$PY" -c "import venv, ensurepip" >/dev/null 2>&1 || need_apt+=(python3-venv)
 command -v pdftoppm >/dev/null 2>&1 || need_apt+=(poppler-utils)
-fc-list 2>/dev/null | grep -qi "noto.*cjk" || need_apt+=(fonts-noto-cjk)
 if [ "${DOLBOM_BROWSER_TESTS:-1}" = "1" ] && ! command -v chromium >/dev/null 2>&1; then
   need_apt+=(chromium)
 fi
