@@ -156,6 +156,7 @@ class IsolationForestDetector(_Standardiser):
 ROUTINE_SCORE_MIN: Final = 30.0
 FEATURE_Z_MIN: Final = 3.5
 SINGLE_FEATURE_Z: Final = 4.0  # or one feature alone this far out (7 toilet visits against 1-2)
+COLD_START_FACTOR: Final = 1.5  # on population defaults only a change beyond Z_CLIP can alert
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +200,10 @@ def explain(model: _Standardiser, x: np.ndarray, score: float) -> RoutineVerdict
                 ),
             }
         )
-    alert = bool(moved) and (score >= ROUTINE_SCORE_MIN or abs(float(moved[0]["z"])) >= SINGLE_FEATURE_Z)
+    bar = 1.0 if model.personal_ else COLD_START_FACTOR  # population spreads are a poor yardstick
+    alert = bool(moved) and (
+        score >= bar * ROUTINE_SCORE_MIN or abs(float(moved[0]["z"])) >= bar * SINGLE_FEATURE_Z
+    )
     summary = "; ".join(str(m["text"]) for m in moved[:3]) or "no single feature stands out"
     if not model.personal_:
         summary += f" (compared with population defaults: fewer than {MIN_DAYS} days of own data)"

@@ -194,6 +194,13 @@ RULES: Final[tuple[VitalRule, ...]] = (
 )
 VITAL_KINDS: Final = tuple(dict.fromkeys(r.kind for r in RULES))
 KIND_INDEX: Final = {kind: i for i, kind in enumerate(VITAL_KINDS)}
+RULES_BY_METRIC: Final[dict[str, tuple[VitalRule, ...]]] = {
+    m: tuple(r for r in RULES if r.metric == m) for m in dict.fromkeys(r.metric for r in RULES)
+}
+# How far back each metric's rules look (confirmation / sustained windows), for loading context.
+CONTEXT_BY_METRIC: Final[dict[int, float]] = {
+    METRIC_BY_NAME[m].code: max(r.window_s for r in rules) for m, rules in RULES_BY_METRIC.items()
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,51 +303,84 @@ def score_vitals_arrays(
     clear_ts = np.full((n, len(VITAL_KINDS)), -np.inf)
     breach_ts = np.full((n, len(VITAL_KINDS)), -np.inf)
     local_hour = ((batch.ts + ctx.utc_offset_s[batch.enrollee]) % 86400) / 3600.0
-    for rule in RULES:
-        code = METRIC_BY_NAME[rule.metric].code
+    for metric_name, rules in RULES_BY_METRIC.items():
+        code = METRIC_BY_NAME[metric_name].code
         sel = np.flatnonzero(batch.metric == code)
         if sel.size == 0:
             continue
-        enrollee, ts, value = batch.enrollee[sel], batch.ts[sel], batch.value[sel]
-        new, hour = batch.new[sel], local_hour[sel]
-        key = _group_key(enrollee, ts)
+        key = _group_key(batch.enrollee[sel], batch.ts[sel])
         order = np.argsort(key, kind="stable")
-        enrollee, ts, value, new, hour, key = (a[order] for a in (enrollee, ts, value, new, hour, key))
-        threshold = ctx.thresholds[enrollee, THRESHOLD_INDEX[rule.threshold]]
-        median, sigma, personal = ctx.baselines.lookup(enrollee, code, time_bin(hour))
-        if rule.relative:
-            compared = np.round(value - median, 2)  # readings are stored as float4
-            breach = _breach(rule.op, compared, threshold) & personal
-            cleared = _cleared(rule.op, compared, threshold, rule.clear_margin) | ~personal
-        else:
-            breach = _breach(rule.op, value, threshold)
-            cleared = _cleared(rule.op, value, threshold, rule.clear_margin)
-        n_all, n_breach = _window_counts(key, breach, rule.window_s)
-        fire = new & breach & (n_breach >= rule.min_count) & (n_breach >= rule.min_fraction * n_all)
-        if rule.personal:
-            fire &= np.abs(value - median) > PERSONAL_K * sigma
-        steps = np.zeros(value.size)
-        if rule.at_rest and fire.any():
-            steps, has_steps = _recent_steps(batch, enrollee, ts)
-            fire &= ~has_steps | (steps < REST_MAX_STEPS)
-        kind_i = KIND_INDEX[rule.kind]
-        _latest_by_enrollee(clear_ts[:, kind_i], enrollee, ts, new & cleared)
-        _latest_by_enrollee(breach_ts[:, kind_i], enrollee, ts, new & breach)
-        if not fire.any():
-            continue
-        for e in np.unique(enrollee[fire]):
-            rows = np.flatnonzero(fire & (enrollee == e))
-            worst_i = (
-                rows[np.argmin(value[rows])] if rule.op in ("lt", "le") else rows[np.argmax(value[rows])]
+        sel, key = sel[order], key[order]
+        enrollee, ts, value, new = batch.enrollee[sel], batch.ts[sel], batch.value[sel], batch.new[sel]
+        median, sigma, personal = ctx.baselines.lookup(enrollee, code, time_bin(local_hour[sel]))
+        for rule in rules:
+            _apply_rule(
+                rule,
+                batch,
+                ctx,
+                enrollee,
+                ts,
+                value,
+                new,
+                key,
+                median,
+                sigma,
+                personal,
+                best,
+                clear_ts,
+                breach_ts,
             )
-            finding = _finding(
-                rule, int(e), rows, worst_i, ts, value, threshold, median, sigma, personal, n_breach, steps
-            )
-            previous = best.get((int(e), rule.kind))
-            if previous is None or rank(finding.severity) > rank(previous.severity):
-                best[(int(e), rule.kind)] = finding
     findings = [_with_news2(f, batch) for f in best.values()]
     return findings, clear_ts, breach_ts
+
+
+def _apply_rule(
+    rule: VitalRule,
+    batch: VitalBatch,
+    ctx: EnrolleeContext,
+    enrollee: np.ndarray,
+    ts: np.ndarray,
+    value: np.ndarray,
+    new: np.ndarray,
+    key: np.ndarray,
+    median: np.ndarray,
+    sigma: np.ndarray,
+    personal: np.ndarray,
+    best: dict[tuple[int, str], Finding],
+    clear_ts: np.ndarray,
+    breach_ts: np.ndarray,
+) -> None:
+    """One rule over one metric's (enrollee, ts)-sorted rows; updates ``best`` and the arrays."""
+    threshold = ctx.thresholds[enrollee, THRESHOLD_INDEX[rule.threshold]]
+    if rule.relative:
+        compared = np.round(value - median, 2)  # readings are stored as float4
+        breach = _breach(rule.op, compared, threshold) & personal
+        cleared = _cleared(rule.op, compared, threshold, rule.clear_margin) | ~personal
+    else:
+        breach = _breach(rule.op, value, threshold)
+        cleared = _cleared(rule.op, value, threshold, rule.clear_margin)
+    n_all, n_breach = _window_counts(key, breach, rule.window_s)
+    fire = new & breach & (n_breach >= rule.min_count) & (n_breach >= rule.min_fraction * n_all)
+    if rule.personal:
+        fire &= np.abs(value - median) > PERSONAL_K * sigma
+    steps = np.zeros(value.size)
+    if rule.at_rest and fire.any():
+        steps, has_steps = _recent_steps(batch, enrollee, ts)
+        fire &= ~has_steps | (steps < REST_MAX_STEPS)
+    kind_i = KIND_INDEX[rule.kind]
+    _latest_by_enrollee(clear_ts[:, kind_i], enrollee, ts, new & cleared)
+    _latest_by_enrollee(breach_ts[:, kind_i], enrollee, ts, new & breach)
+    if not fire.any():
+        return
+    for e in np.unique(enrollee[fire]):
+        rows = np.flatnonzero(fire & (enrollee == e))
+        worst_i = rows[np.argmin(value[rows])] if rule.op in ("lt", "le") else rows[np.argmax(value[rows])]
+        finding = _finding(
+            rule, int(e), rows, worst_i, ts, value, threshold, median, sigma, personal, n_breach, steps
+        )
+        previous = best.get((int(e), rule.kind))
+        if previous is None or rank(finding.severity) > rank(previous.severity):
+            best[(int(e), rule.kind)] = finding
 
 
 def _finding(
