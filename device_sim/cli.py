@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from device_sim.encode import Frame
-from device_sim.errors import SimError
 from dolbom.config import Settings
+from dolbom.errors import DolbomError
 from dolbom.wire import MAX_PAST_AGE
 
 log = logging.getLogger(__name__)
@@ -148,7 +148,7 @@ def main(argv: Sequence[str], settings: Settings) -> int:
 
             return run_cli(args, settings)
         return run_scenario(args, settings)
-    except SimError as error:
+    except DolbomError as error:  # bad input, or a broker or database that cannot be reached
         print(f"{parser.prog}: {error}", file=sys.stderr)
         return 2
 

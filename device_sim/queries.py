@@ -77,10 +77,10 @@ def provision_load_devices(
         "WITH new AS ("
         "  INSERT INTO enrollees (region_id, name, birth_year, sex, timezone)"
         "  SELECT %(region)s, '부하시험 ' || n, 1945, 'F', 'Asia/Seoul'"
-        "  FROM generate_series(%(first)s, %(last)s) AS n RETURNING id)"
+        "  FROM generate_series(%(first)s::int, %(last)s::int) AS n RETURNING id)"
         " INSERT INTO devices (device_id, enrollee_id, kind)"
         " SELECT %(prefix)s || '-d' || lpad(rn::text, 6, '0'), id, 'wearable'"
-        " FROM (SELECT id, %(first)s - 1 + row_number() OVER (ORDER BY id) AS rn FROM new) t"
+        " FROM (SELECT id, %(first)s::int - 1 + row_number() OVER (ORDER BY id) AS rn FROM new) t"
         " ON CONFLICT (device_id) DO NOTHING",
         {"region": region, "first": have + 1, "last": count, "prefix": prefix},
     )
