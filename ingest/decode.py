@@ -17,6 +17,7 @@ import logging
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Final
 
 import orjson
@@ -123,6 +124,7 @@ def show(value: object) -> str:
     return text if len(text) <= _SHOW_CHARS else text[: _SHOW_CHARS - 3] + "..."
 
 
+@lru_cache(maxsize=65536)
 def parse_topic(topic: str) -> tuple[TopicKind, str] | None:
     """(kind, device_id) for a topic of CONTRACT §1, or None."""
     parts = topic.split("/")

@@ -34,7 +34,7 @@ RETRY_MAX_S = 5.0
 SPLIT_AFTER_FAILURES = 3
 IDLE_WAIT_S = 0.5
 
-Acker = Callable[["Inbound"], None]
+Acker = Callable[[list["Inbound"]], None]
 
 
 class Inbound:
@@ -210,7 +210,7 @@ class BatchWriter(threading.Thread):
                 for message in pending:
                     if message.done is not None:
                         message.done.wait()
-                    self.ack(message)
+                self.ack(pending)
                 pending, decoded, rows = [], [], 0
                 self.oldest = None
             if stopping and not queue and not pending:
