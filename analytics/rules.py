@@ -330,7 +330,7 @@ def score_vitals_arrays(
                 clear_ts,
                 breach_ts,
             )
-    findings = [_with_news2(f, batch) for f in best.values()]
+    findings = _with_news2(list(best.values()), batch)
     return findings, clear_ts, breach_ts
 
 
@@ -372,8 +372,9 @@ def _apply_rule(
     _latest_by_enrollee(breach_ts[:, kind_i], enrollee, ts, new & breach)
     if not fire.any():
         return
-    for e in np.unique(enrollee[fire]):
-        rows = np.flatnonzero(fire & (enrollee == e))
+    fired = np.flatnonzero(fire)  # rows are sorted by enrollee: split them into groups
+    for rows in np.split(fired, np.flatnonzero(np.diff(enrollee[fired])) + 1):
+        e = enrollee[rows[0]]
         worst_i = rows[np.argmin(value[rows])] if rule.op in ("lt", "le") else rows[np.argmax(value[rows])]
         finding = _finding(
             rule, int(e), rows, worst_i, ts, value, threshold, median, sigma, personal, n_breach, steps
@@ -453,16 +454,24 @@ def _finding(
     )
 
 
-def _with_news2(finding: Finding, batch: VitalBatch) -> Finding:
-    """Attach a partial NEWS2 from the enrollee's latest value of each parameter in the batch."""
-    mine = batch.enrollee == finding.enrollee
-    latest: dict[str, float] = {}
-    for name in news2.PARAMETERS:
-        rows = np.flatnonzero(mine & (batch.metric == METRIC_BY_NAME[name].code))
-        if rows.size:
-            latest[name] = float(batch.value[rows[np.argmax(batch.ts[rows])]])
-    finding.evidence["news2_partial"] = news2.partial_score(latest)
-    return finding
+def _with_news2(findings: list[Finding], batch: VitalBatch) -> list[Finding]:
+    """Attach a partial NEWS2 from each enrollee's latest value of each parameter in the batch."""
+    if not findings:
+        return findings
+    codes = {METRIC_BY_NAME[name].code: name for name in news2.PARAMETERS}
+    rows = np.flatnonzero(
+        np.isin(batch.enrollee, [f.enrollee for f in findings]) & np.isin(batch.metric, list(codes))
+    )
+    latest: dict[int, dict[str, tuple[float, float]]] = {}
+    for i in rows.tolist():
+        mine = latest.setdefault(int(batch.enrollee[i]), {})
+        name = codes[int(batch.metric[i])]
+        if name not in mine or batch.ts[i] > mine[name][0]:
+            mine[name] = (float(batch.ts[i]), float(batch.value[i]))
+    for f in findings:
+        values = {name: v for name, (_, v) in latest.get(f.enrollee, {}).items()}
+        f.evidence["news2_partial"] = news2.partial_score(values)
+    return findings
 
 
 def metric_name(code: int) -> str:
