@@ -22,7 +22,8 @@ INACTIVITY_FACTOR: Final = 1.5
 DEFAULT_WAKE_H: Final = 7.5
 DEFAULT_SLEEP_H: Final = 21.5
 AWAY_AFTER_DOOR_S: Final = 60.0  # the door was the last thing that moved: probably out
-NO_DATA_H: Final = 12.0
+# Long enough for a night in bed plus a day out with home sensors only (Ordóñez replay).
+NO_DATA_H: Final = 16.0
 OFFLINE_AFTER_S: Final = 15 * 60.0
 WEARABLE_SILENT_H: Final = 6.0
 BATTERY_LOW: Final = 15  # percent; below 5 is "medium"
@@ -52,6 +53,7 @@ class ActivityState:
     utc_offset_s: np.ndarray
     has_home_sensors: np.ndarray  # bool
     has_speaker: np.ndarray  # bool
+    has_continuous: np.ndarray  # bool: a wearable, hub or home sensor (something that reports on its own)
     last_data_ts: np.ndarray
     last_activity_ts: np.ndarray
     last_door_ts: np.ndarray
@@ -120,7 +122,7 @@ def inactivity(state: ActivityState, now: float) -> tuple[list[Finding], np.ndar
 
 def no_data(state: ActivityState, now: float) -> tuple[list[Finding], np.ndarray]:
     silent_h = (now - state.last_data_ts) / HOUR
-    known = np.isfinite(state.last_data_ts)
+    known = np.isfinite(state.last_data_ts) & state.has_continuous  # a glucometer alone is used when needed
     fire = known & (silent_h > NO_DATA_H)
     findings = []
     for i in np.flatnonzero(fire):

@@ -290,6 +290,7 @@ def check_clock(conn: psycopg.Connection, now: datetime) -> dict[str, int]:
         utc_offset_s=np.array([context.utc_offset_s(r[1], now) for r in rows], dtype=float),
         has_home_sensors=np.array([bool(r[9]) for r in rows], dtype=bool),
         has_speaker=np.array([bool(r[10]) for r in rows], dtype=bool),
+        has_continuous=np.array([bool(r[11]) for r in rows], dtype=bool),
         last_data_ts=ep([r[2] for r in rows]),
         last_activity_ts=ep([r[3] for r in rows]),
         last_door_ts=ep([r[4] for r in rows]),

@@ -283,7 +283,8 @@ def clock_enrollees(conn: psycopg.Connection) -> list[tuple[Any, ...]]:
     return conn.execute(
         "SELECT e.id, e.timezone, a.last_data_ts, a.last_activity_ts, a.last_door_ts, a.last_checkin_ts, "
         "a.last_answered_ts, coalesce(a.unanswered_in_row, 0), m.params, "
-        "bool_or(d.kind IN ('motion_sensor', 'door_sensor', 'bed_sensor')), bool_or(d.kind = 'ai_speaker') "
+        "bool_or(d.kind IN ('motion_sensor', 'door_sensor', 'bed_sensor')), bool_or(d.kind = 'ai_speaker'), "
+        "bool_or(d.kind IN ('wearable', 'hub', 'motion_sensor', 'door_sensor', 'bed_sensor')) "
         "FROM enrollees e JOIN devices d ON d.enrollee_id = e.id AND d.removed_at IS NULL "
         "LEFT JOIN analytics_activity a ON a.enrollee_id = e.id "
         "LEFT JOIN analytics_person_models m ON m.enrollee_id = e.id "

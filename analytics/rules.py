@@ -23,7 +23,7 @@ from dolbom.wire import METRIC_BY_CODE, METRIC_BY_NAME
 THRESHOLD_NAMES: Final = tuple(t.name for t in THRESHOLDS)
 THRESHOLD_INDEX: Final = {name: i for i, name in enumerate(THRESHOLD_NAMES)}
 CONTEXT_S: Final = 30 * 60  # readings before the window that rules may look back on
-REST_WINDOW_S: Final = 10 * 60
+REST_WINDOW_S: Final = 15 * 60
 REST_MAX_STEPS: Final = 100  # steps in the last 10 min below which heart rate is "at rest"
 PERSONAL_K: Final = 3.0  # sub-critical bands also need |value - own median| > K * own sigma
 STEPS: Final = METRIC_BY_NAME["steps"].code
@@ -124,8 +124,9 @@ RULES: Final[tuple[VitalRule, ...]] = (
     # NEWS2: SpO2 <= 91 % scores 3; <= 88 % critical. Sub-critical needs two readings in 15 min.
     VitalRule("low_spo2", "spo2", "spo2_critical", "le", "critical", 2, 900, clear_margin=6, label="SpO2"),
     VitalRule("low_spo2", "spo2", "spo2_low", "le", "high", 2, 900, 0.5, clear_margin=3, label="SpO2"),
-    # NEWS2: pulse <= 40 or >= 131 scores 3 (critical here at <= 40 / >= 140); 41-50 and
-    # 111-130 score 1-2: sustained 10 min at rest and unusual for this person.
+    # NEWS2: pulse <= 40 or >= 131 scores 3 (critical here at <= 40 / >= 140, two readings in
+    # 10 min); 41-50 and 111-130 score 1-2: sustained (80 % of readings over 30 min), at rest
+    # (fewer than 100 steps in the last 15 min) and unusual for this person.
     VitalRule(
         "bradycardia",
         "heart_rate",
@@ -144,9 +145,9 @@ RULES: Final[tuple[VitalRule, ...]] = (
         "hr_low",
         "le",
         "high",
-        3,
-        600,
-        0.6,
+        6,
+        1800,
+        0.8,
         clear_margin=5,
         personal=True,
         label="heart rate",
@@ -170,9 +171,9 @@ RULES: Final[tuple[VitalRule, ...]] = (
         "hr_high",
         "ge",
         "high",
-        3,
-        600,
-        0.6,
+        6,
+        1800,
+        0.8,
         clear_margin=10,
         personal=True,
         at_rest=True,

@@ -130,9 +130,11 @@ def test_sub_critical_tachycardia_needs_personal_deviation_and_rest() -> None:
     assert kinds(both) == {}
 
 
-def test_sub_critical_tachycardia_needs_three_readings() -> None:
-    assert kinds(batch("heart_rate", [115.0, 115.0])) == {}
-    assert kinds(batch("heart_rate", [115.0, 115.0, 115.0])) == {"tachycardia": "high"}
+def test_sub_critical_tachycardia_needs_30_sustained_minutes() -> None:
+    assert kinds(batch("heart_rate", [115.0] * 5, step_s=300)) == {}
+    assert kinds(batch("heart_rate", [115.0] * 6, step_s=300)) == {"tachycardia": "high"}
+    assert kinds(batch("heart_rate", [115.0] * 6 + [80.0] * 3, step_s=300)) == {"tachycardia": "high"}
+    assert kinds(batch("heart_rate", [115.0, 80.0] * 4, step_s=120)) == {}  # 50 % is not sustained
 
 
 def test_fever_over_personal_baseline_idsa() -> None:

@@ -133,6 +133,7 @@ def state(**overrides: object) -> clock.ActivityState:
         utc_offset_s=np.array([0.0]),
         has_home_sensors=np.array([True]),
         has_speaker=np.array([True]),
+        has_continuous=np.array([True]),
         last_data_ts=np.array([0.0]),
         last_activity_ts=np.array([0.0]),
         last_door_ts=np.array([np.nan]),
@@ -170,7 +171,7 @@ def test_inactivity_uses_personal_gap_and_respects_away_and_night() -> None:
     assert not clock.inactivity(state(last_activity_ts=np.array([night - 6 * 3600])), night)[0]
 
 
-@pytest.mark.parametrize(("silent_h", "fires"), [(11.9, False), (12.1, True)])
+@pytest.mark.parametrize(("silent_h", "fires"), [(15.9, False), (16.1, True)])
 def test_no_data(silent_h: float, fires: bool) -> None:
     s = state(last_data_ts=np.array([DAY - silent_h * 3600]))
     assert bool(clock.no_data(s, DAY)[0]) is fires
