@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -20,12 +20,12 @@ oauth2 = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
 
 
 async def get_conn(request: Request) -> AsyncIterator[AsyncConnection[DictRow]]:
-    """One pooled connection in one transaction, committed before the response is sent."""
+    """One pooled connection (autocommit: writes open their own transaction in the service)."""
     async with request.app.state.pool.connection() as conn:
         yield conn
 
 
-def current_user(request: Request, token: Annotated[str | None, Depends(oauth2)]) -> Principal:
+async def current_user(request: Request, token: Annotated[str | None, Depends(oauth2)]) -> Principal:
     """The caller named by the bearer token (or the web app's cookie); 401 without one."""
     token = token or request.cookies.get(TOKEN_COOKIE)
     if not token:
@@ -33,8 +33,8 @@ def current_user(request: Request, token: Annotated[str | None, Depends(oauth2)]
     return read_token(token, request.app.state.settings.secret_key)
 
 
-def require(role: str) -> Callable[[Principal], Principal]:
-    def check(principal: Annotated[Principal, Depends(current_user)]) -> Principal:
+def require(role: str) -> Callable[[Principal], Awaitable[Principal]]:
+    async def check(principal: Annotated[Principal, Depends(current_user)]) -> Principal:
         if not principal.at_least(role):
             raise Forbidden(f"this needs the {role} role or higher")
         return principal
@@ -42,7 +42,7 @@ def require(role: str) -> Callable[[Principal], Principal]:
     return check
 
 
-def client_addr(request: Request) -> str | None:
+async def client_addr(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 

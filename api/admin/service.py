@@ -10,11 +10,13 @@ from psycopg.rows import DictRow
 from api.admin import queries
 from api.admin.models import Region, RegionIn, User, UserIn
 from api.audit.service import record
+from api.db import transactional
 from api.errors import Conflict, Invalid
 from api.principal import Principal
 from dolbom.accounts import AccountError, check_new_user, hash_password
 
 
+@transactional
 async def create_region(
     conn: AsyncConnection[DictRow], principal: Principal, body: RegionIn, client_addr: str | None
 ) -> Region:
@@ -29,6 +31,7 @@ async def create_region(
     return Region.model_validate(row)
 
 
+@transactional
 async def create_user(
     conn: AsyncConnection[DictRow], principal: Principal, body: UserIn, client_addr: str | None
 ) -> User:

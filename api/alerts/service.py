@@ -11,7 +11,8 @@ from psycopg.types.json import Jsonb
 
 from api.alerts import queries
 from api.alerts.models import Alert, AlertAction
-from api.audit.service import record
+from api.audit.service import audited, record
+from api.db import durable
 from api.errors import Conflict, NotFound
 from api.pagination import decode_cursor, page
 from api.principal import Principal, enrollee_scope
@@ -36,17 +37,17 @@ async def list_alerts(
     limit: int = 50,
     cursor: str | None = None,
     client_addr: str | None = None,
-) -> tuple[list[Alert], str | None]:
-    """Alerts the caller may see, newest first (an audited read)."""
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Alerts the caller may see, newest first, as rows shaped like ``Alert`` (audited read)."""
     position = decode_cursor(cursor, "id")
     query, params = _scoped(queries.LIST, principal)
     params.update(status=status, severity=severity, kind=kind, enrollee_id=enrollee_id,
                   since=since, before_id=position["id"] if position else None, limit=limit + 1)
+    filters = {k: str(v) for k, v in (("status", status), ("severity", severity), ("kind", kind)) if v}
+    query, params = audited(query, params, principal, "list_alerts", enrollee_id=enrollee_id,
+                            resource="alerts", client_addr=client_addr, detail={"filters": filters})
     rows = await (await conn.execute(query, params)).fetchall()
-    alerts = [Alert.model_validate(row) for row in rows]
-    await record(conn, principal, "list_alerts", enrollee_id=enrollee_id, resource="alerts",
-                 client_addr=client_addr, detail={"returned": min(len(alerts), limit)})
-    return page(alerts, limit, lambda alert: {"id": alert.id})
+    return page(list(rows), limit, lambda alert: {"id": alert["id"]})
 
 
 async def inbox(
@@ -105,12 +106,13 @@ async def acknowledge(
     client_addr: str | None,
 ) -> Alert:
     """open → acknowledged; 409 from any other status."""
-    alert = await _lock(conn, principal, alert_id)
-    if alert["status"] != "open":
-        raise Conflict(f"alert {alert_id} is {alert['status']}, only an open alert can be acknowledged")
-    await conn.execute(queries.ACKNOWLEDGE, (principal.user_id, alert_id))
-    await _trail(conn, principal, alert, "acknowledge", client_addr, note)
-    return await get_alert(conn, principal, alert_id)
+    async with durable(conn):
+        alert = await _lock(conn, principal, alert_id)
+        if alert["status"] != "open":
+            raise Conflict(f"alert {alert_id} is {alert['status']}, only an open alert can be acknowledged")
+        await conn.execute(queries.ACKNOWLEDGE, (principal.user_id, alert_id))
+        await _trail(conn, principal, alert, "acknowledge", client_addr, note)
+        return await get_alert(conn, principal, alert_id)
 
 
 async def resolve(
@@ -118,12 +120,13 @@ async def resolve(
     outcome: str | None, client_addr: str | None,
 ) -> Alert:
     """open or acknowledged → resolved with a note and an outcome; 409 when already resolved."""
-    alert = await _lock(conn, principal, alert_id)
-    if alert["status"] == "resolved":
-        raise Conflict(f"alert {alert_id} is already resolved")
-    await conn.execute(queries.RESOLVE, (principal.user_id, outcome, alert_id))
-    await _trail(conn, principal, alert, "resolve", client_addr, note, outcome)
-    return await get_alert(conn, principal, alert_id)
+    async with durable(conn):
+        alert = await _lock(conn, principal, alert_id)
+        if alert["status"] == "resolved":
+            raise Conflict(f"alert {alert_id} is already resolved")
+        await conn.execute(queries.RESOLVE, (principal.user_id, outcome, alert_id))
+        await _trail(conn, principal, alert, "resolve", client_addr, note, outcome)
+        return await get_alert(conn, principal, alert_id)
 
 
 async def snooze(
@@ -131,9 +134,10 @@ async def snooze(
     note: str | None, client_addr: str | None,
 ) -> Alert:
     """Push an unresolved alert down the inbox for a while; a worse level re-opens it."""
-    alert = await _lock(conn, principal, alert_id)
-    if alert["status"] == "resolved":
-        raise Conflict(f"alert {alert_id} is resolved")
-    await conn.execute(queries.SNOOZE, (minutes, alert_id))
-    await _trail(conn, principal, alert, "snooze", client_addr, note, detail={"minutes": minutes})
-    return await get_alert(conn, principal, alert_id)
+    async with durable(conn):
+        alert = await _lock(conn, principal, alert_id)
+        if alert["status"] == "resolved":
+            raise Conflict(f"alert {alert_id} is resolved")
+        await conn.execute(queries.SNOOZE, (minutes, alert_id))
+        await _trail(conn, principal, alert, "snooze", client_addr, note, detail={"minutes": minutes})
+        return await get_alert(conn, principal, alert_id)

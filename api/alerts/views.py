@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import AwareDatetime
 
 from api.alerts import service
@@ -15,6 +15,7 @@ from api.audit.service import record
 from api.deps import ClientAddr, Conn, CurrentUser
 from api.errors import Invalid
 from api.fields import INT8, AlertIdPath, Id
+from api.jsonresp import page_response
 from api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from api.responses import errors
 from dolbom.alerts import AlertKind, AlertStatus, Severity
@@ -34,13 +35,13 @@ async def list_alerts(
     since: Annotated[AwareDatetime | None, Query(description="changed at or after")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> Page[Alert]:
+) -> Response:
     """Alerts of the enrollees the caller may see, newest first; every status unless filtered."""
     items, next_cursor = await service.list_alerts(
         conn, user, status=status, severity=severity, kind=kind, enrollee_id=enrollee_id,
         since=since, limit=limit, cursor=cursor, client_addr=addr,
     )
-    return Page[Alert](items=items, next_cursor=next_cursor)
+    return page_response(items, next_cursor)
 
 
 @router.get(

@@ -7,6 +7,15 @@ INSERT INTO access_audit (user_id, username, action, enrollee_id, resource, clie
 VALUES (%s, %s, %s, %s, %s, %s, %s)
 """
 
+# Prefixed to a read so the read and its audit row are one statement (one round trip, atomic).
+AUDITED_READ = """
+WITH audit AS (
+    INSERT INTO access_audit (user_id, username, action, enrollee_id, resource, client_addr, detail)
+    VALUES (%(audit_user_id)s, %(audit_username)s, %(audit_action)s, %(audit_enrollee_id)s,
+            %(audit_resource)s, %(audit_client_addr)s, %(audit_detail)s)
+)
+"""
+
 LIST = """
 SELECT id, at, user_id, username, action, enrollee_id, resource, client_addr, detail
 FROM access_audit

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, sql
 from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
@@ -31,6 +31,27 @@ async def record(
         (principal.user_id, principal.username, action, enrollee_id, resource, client_addr,
          Jsonb(detail) if detail is not None else None),
     )
+
+
+def audited(
+    query: sql.Composable | str,
+    params: dict[str, Any],
+    principal: Principal,
+    action: str,
+    *,
+    enrollee_id: int | None = None,
+    resource: str | None = None,
+    client_addr: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> tuple[sql.Composed, dict[str, Any]]:
+    """``query`` (a SELECT) with the insert of its audit row in front, as one statement."""
+    body = query if isinstance(query, sql.Composable) else sql.SQL(query)  # type: ignore[arg-type]
+    return sql.Composed([sql.SQL(queries.AUDITED_READ), body]), {  # type: ignore[arg-type]
+        **params,
+        "audit_user_id": principal.user_id, "audit_username": principal.username,
+        "audit_action": action, "audit_enrollee_id": enrollee_id, "audit_resource": resource,
+        "audit_client_addr": client_addr, "audit_detail": Jsonb(detail) if detail is not None else None,
+    }
 
 
 async def list_entries(

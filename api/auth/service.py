@@ -93,8 +93,27 @@ def issue_token(principal: Principal, secret: str, ttl_minutes: int) -> str:
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
+_verified: dict[tuple[str, str], tuple[Principal, float]] = {}
+_VERIFIED_MAX = 10_000
+
+
 def read_token(token: str, secret: str) -> Principal:
-    """The principal a valid token names; ``Unauthorized`` for anything else."""
+    """The principal a valid token names; ``Unauthorized`` for anything else.
+
+    A token already verified is remembered until it expires, so its signature is not
+    re-checked on every request of a busy client.
+    """
+    cached = _verified.get((token, secret))
+    if cached is not None and cached[1] > time.time():
+        return cached[0]
+    principal, expires = _verify(token, secret)
+    if len(_verified) >= _VERIFIED_MAX:
+        _verified.clear()
+    _verified[(token, secret)] = (principal, expires)
+    return principal
+
+
+def _verify(token: str, secret: str) -> tuple[Principal, float]:
     try:
         claims = jwt.decode(
             token, secret, algorithms=[ALGORITHM], issuer=ISSUER,
@@ -102,8 +121,9 @@ def read_token(token: str, secret: str) -> Principal:
         )
         principal = Principal(int(claims["sub"]), str(claims["name"]), str(claims["role"]),
                               None if claims.get("region") is None else int(claims["region"]))
+        expires = float(claims["exp"])
     except (jwt.PyJWTError, KeyError, TypeError, ValueError):
         raise Unauthorized("invalid or expired token") from None
     if principal.role not in ROLE_RANK:
         raise Unauthorized("invalid or expired token")
-    return principal
+    return principal, expires

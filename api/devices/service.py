@@ -7,6 +7,7 @@ from psycopg import AsyncConnection, sql
 from psycopg.rows import DictRow
 
 from api.audit.service import record
+from api.db import transactional
 from api.devices import queries
 from api.devices.models import Device, DeviceIn
 from api.enrollees.service import visible_enrollee
@@ -15,6 +16,7 @@ from api.pagination import decode_cursor, page
 from api.principal import Principal, enrollee_scope
 
 
+@transactional
 async def provision(
     conn: AsyncConnection[DictRow], principal: Principal, body: DeviceIn, client_addr: str | None
 ) -> Device:

@@ -9,6 +9,7 @@ from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
 from api.audit.service import record
+from api.db import transactional
 from api.enrollees import queries
 from api.enrollees.models import Enrollee, EnrolleeIn, EnrolleePatch
 from api.errors import Forbidden, Invalid, NotFound
@@ -74,6 +75,7 @@ async def _check_care_worker(
         raise Invalid(f"user {care_worker_id} is not an active care worker of region {region_id}")
 
 
+@transactional
 async def enroll(
     conn: AsyncConnection[DictRow], principal: Principal, body: EnrolleeIn, client_addr: str | None
 ) -> Enrollee:
@@ -91,6 +93,7 @@ async def enroll(
     return _enrollee(row)
 
 
+@transactional
 async def update(
     conn: AsyncConnection[DictRow], principal: Principal, enrollee_id: int, patch: EnrolleePatch,
     client_addr: str | None,

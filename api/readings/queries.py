@@ -6,6 +6,12 @@ from typing import Final
 
 DEVICES_OF: Final = "SELECT id FROM devices WHERE enrollee_id = %s"
 
+# Visibility ({scope}: the caller's predicate on ``e``), timezone and devices in one trip.
+ENROLLEE_DEVICES: Final = """
+SELECT e.timezone, ARRAY(SELECT d.id FROM devices d WHERE d.enrollee_id = e.id) AS devices
+FROM enrollees e WHERE e.id = %(enrollee_id)s AND {scope}
+"""
+
 RAW: Final = """
 SELECT r.ts, r.metric, r.value, d.device_id, r.device
 FROM readings r JOIN devices d ON d.id = r.device

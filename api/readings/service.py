@@ -9,17 +9,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, sql
 from psycopg.rows import DictRow
 
-from api.audit.service import record
+from api.audit.service import audited
 from api.enrollees.models import Enrollee
 from api.enrollees.service import visible_enrollee
-from api.errors import Invalid
+from api.errors import Invalid, NotFound
 from api.pagination import decode_cursor, page
-from api.principal import Principal
+from api.principal import Principal, enrollee_scope
 from api.readings import queries
-from api.readings.models import Event, ReadingBucket, ReadingPoint, parse_bucket
+from api.readings.models import ReadingBucket, parse_bucket
 from dolbom.wire import EVENT_BY_CODE, EVENT_CODES, METRIC_BY_CODE, METRIC_BY_NAME, EventType
 
 DEFAULT_SPAN = timedelta(days=7)
@@ -52,12 +52,24 @@ async def enrollee_devices(
     return enrollee, [row["id"] for row in rows]
 
 
+async def _visible_devices(
+    conn: AsyncConnection[DictRow], principal: Principal, enrollee_id: int
+) -> tuple[str, list[int]]:
+    """(timezone, device ids) of an enrollee the caller may see; 404 otherwise."""
+    scope, params = enrollee_scope(principal)
+    query = sql.SQL(queries.ENROLLEE_DEVICES).format(scope=scope)  # type: ignore[arg-type]
+    row = await (await conn.execute(query, {**params, "enrollee_id": enrollee_id})).fetchone()
+    if row is None:
+        raise NotFound(f"enrollee {enrollee_id} not found")
+    return str(row["timezone"]), list(row["devices"])
+
+
 async def readings(
     conn: AsyncConnection[DictRow], principal: Principal, enrollee_id: int, *,
     metric: str | None, span: Window, bucket: str | None, limit: int, cursor: str | None,
     client_addr: str | None,
-) -> tuple[list[ReadingPoint] | list[ReadingBucket], str | None]:
-    """Raw points, or with ``bucket`` per-bucket count/min/avg/max computed in SQL."""
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Raw points ``{ts, metric, value, device_id}``, or per ``bucket`` count/min/avg/max (SQL)."""
     width = None
     if bucket is not None:
         width = parse_bucket(bucket)
@@ -66,67 +78,65 @@ async def readings(
         if metric is None:
             raise Invalid("bucket needs a metric")
     code = METRIC_BY_NAME[metric].code if metric else None
-    enrollee, devices = await enrollee_devices(conn, principal, enrollee_id)
-    await record(conn, principal, "read_readings", enrollee_id=enrollee_id,
-                 resource=f"enrollees/{enrollee_id}/readings", client_addr=client_addr,
-                 detail={"metric": metric, "from": span.start.isoformat(),
-                         "to": span.end.isoformat(), "bucket": bucket})
+    position = decode_cursor(cursor, "after") if width else decode_cursor(cursor, "ts", "device", "metric")
+    timezone, devices = await _visible_devices(conn, principal, enrollee_id)
     if width is not None:
-        return await _buckets(conn, devices, code, enrollee.timezone, span, width, limit, cursor)
-    position = decode_cursor(cursor, "ts", "device", "metric")
-    rows = await (await conn.execute(queries.RAW, {
-        "devices": devices, "metric": code, "from": span.start, "to": span.end, "limit": limit + 1,
-        "after_ts": datetime.fromisoformat(position["ts"]) if position else None,
-        "after_device": position["device"] if position else None,
-        "after_metric": position["metric"] if position else None,
-    })).fetchall()
-    points = [(row, ReadingPoint(ts=row["ts"], metric=METRIC_BY_CODE[row["metric"]].name,
-                                 value=row["value"], device_id=row["device_id"])) for row in rows]
-    kept, next_cursor = page(points, limit, lambda pair: {
-        "ts": pair[0]["ts"].isoformat(), "device": pair[0]["device"], "metric": pair[0]["metric"]})
-    return [point for _, point in kept], next_cursor
+        start = span.start
+        if position:
+            start = max(start, _instant(position["after"]))
+        query, params = queries.BUCKETS, {
+            "width": width, "tz": timezone, "devices": devices, "metric": code, "from": start,
+            "to": span.end, "limit": limit + 1}
+    else:
+        query, params = queries.RAW, {
+            "devices": devices, "metric": code, "from": span.start, "to": span.end, "limit": limit + 1,
+            "after_ts": _instant(position["ts"]) if position else None,
+            "after_device": position["device"] if position else None,
+            "after_metric": position["metric"] if position else None}
+    statement, params = audited(query, params, principal, "read_readings", enrollee_id=enrollee_id,
+                                resource=f"enrollees/{enrollee_id}/readings", client_addr=client_addr,
+                                detail={"metric": metric, "from": span.start.isoformat(),
+                                        "to": span.end.isoformat(), "bucket": bucket})
+    rows = await (await conn.execute(statement, params)).fetchall()
+    if width is not None:
+        step = width
+        return page(list(rows), limit, lambda b: {"after": (b["bucket_start"] + step).isoformat()})
+    kept, next_cursor = page(list(rows), limit, lambda r: {
+        "ts": r["ts"].isoformat(), "device": r["device"], "metric": r["metric"]})
+    return [{"ts": r["ts"], "metric": METRIC_BY_CODE[r["metric"]].name, "value": r["value"],
+             "device_id": r["device_id"]} for r in kept], next_cursor
 
 
-async def _buckets(
-    conn: AsyncConnection[DictRow], devices: list[int], code: int | None, tz: str, span: Window,
-    width: timedelta, limit: int, cursor: str | None,
-) -> tuple[list[ReadingBucket], str | None]:
-    position = decode_cursor(cursor, "after")
-    start = span.start
-    if position:
-        try:
-            start = max(start, datetime.fromisoformat(position["after"]))
-        except (TypeError, ValueError):
-            raise Invalid("cursor is not valid; pass next_cursor from a previous page") from None
-    rows = await (await conn.execute(queries.BUCKETS, {
-        "width": width, "tz": tz, "devices": devices, "metric": code, "from": start,
-        "after": start, "to": span.end, "limit": limit + 1,
-    })).fetchall()
-    buckets = [ReadingBucket.model_validate(row) for row in rows]
-    return page(buckets, limit, lambda b: {"after": (b.bucket_start + width).isoformat()})
+def _instant(text: object) -> datetime:
+    try:
+        value = datetime.fromisoformat(str(text))
+    except ValueError:
+        raise Invalid("cursor is not valid; pass next_cursor from a previous page") from None
+    if value.tzinfo is None:
+        raise Invalid("cursor is not valid; pass next_cursor from a previous page")
+    return value
 
 
 async def events(
     conn: AsyncConnection[DictRow], principal: Principal, enrollee_id: int, *,
     event_type: str | None, span: Window, limit: int, cursor: str | None, client_addr: str | None,
-) -> tuple[list[Event], str | None]:
-    await visible_enrollee(conn, principal, enrollee_id)
-    await record(conn, principal, "read_events", enrollee_id=enrollee_id,
-                 resource=f"enrollees/{enrollee_id}/events", client_addr=client_addr,
-                 detail={"type": event_type, "from": span.start.isoformat(), "to": span.end.isoformat()})
+) -> tuple[list[dict[str, Any]], str | None]:
     position = decode_cursor(cursor, "ts", "device", "type")
-    rows = await (await conn.execute(queries.EVENTS, {
+    await visible_enrollee(conn, principal, enrollee_id)
+    statement, params = audited(queries.EVENTS, {
         "enrollee_id": enrollee_id, "type": EVENT_CODES[event_type] if event_type else None,
         "from": span.start, "to": span.end, "limit": limit + 1,
-        "after_ts": datetime.fromisoformat(position["ts"]) if position else None,
+        "after_ts": _instant(position["ts"]) if position else None,
         "after_device": position["device"] if position else None,
         "after_type": position["type"] if position else None,
-    })).fetchall()
-    pairs = [(row, Event(ts=row["ts"], type=EVENT_BY_CODE.get(row["type"], str(row["type"])),
-                         device_id=row["device_id"], data=row["data"])) for row in rows]
-    kept, next_cursor = page(pairs, limit, lambda pair: {
-        "ts": pair[0]["ts"].isoformat(), "device": pair[0]["device"], "type": pair[0]["type"]})
-    return [event for _, event in kept], next_cursor
+    }, principal, "read_events", enrollee_id=enrollee_id, resource=f"enrollees/{enrollee_id}/events",
+        client_addr=client_addr, detail={"type": event_type, "from": span.start.isoformat(),
+                                         "to": span.end.isoformat()})
+    rows = await (await conn.execute(statement, params)).fetchall()
+    kept, next_cursor = page(list(rows), limit, lambda r: {
+        "ts": r["ts"].isoformat(), "device": r["device"], "type": r["type"]})
+    return [{"ts": r["ts"], "type": EVENT_BY_CODE.get(r["type"], str(r["type"])),
+             "device_id": r["device_id"], "data": r["data"]} for r in kept], next_cursor
 
 
 # --- for the web app's enrollee page (same scoping, audited by the page) -------------------

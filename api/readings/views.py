@@ -5,11 +5,12 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime
 
 from api.deps import ClientAddr, Conn, CurrentUser
 from api.fields import IdPath
+from api.jsonresp import page_response
 from api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from api.readings import service
 from api.readings.models import BUCKET_PATTERN, Event, ReadingBucket, ReadingPoint
@@ -40,16 +41,14 @@ async def list_readings(
     bucket: Annotated[str | None, Query(pattern=BUCKET_PATTERN, description="1m ... 1d")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> Page[ReadingPoint] | Page[ReadingBucket]:
+) -> Response:
     """Raw points `{ts, value, device_id}`, or per `bucket` `{bucket_start, count, min, avg, max}`."""
     items, next_cursor = await service.readings(
         conn, user, enrollee_id, metric=metric.value if metric else None,
         span=service.window(start, end), bucket=bucket, limit=limit, cursor=cursor,
         client_addr=addr,
     )
-    if bucket is not None:
-        return Page[ReadingBucket](items=items, next_cursor=next_cursor)  # type: ignore[arg-type]
-    return Page[ReadingPoint](items=items, next_cursor=next_cursor)  # type: ignore[arg-type]
+    return page_response(items, next_cursor)
 
 
 @router.get("/{enrollee_id}/events", response_model=Page[Event], responses=errors(404))
@@ -63,10 +62,10 @@ async def list_events(
     end: To = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> Page[Event]:
+) -> Response:
     """Events (sos, fall, motion, door, bed, check-in, medication, toilet) in time order."""
     items, next_cursor = await service.events(
         conn, user, enrollee_id, event_type=type.value if type else None,
         span=service.window(start, end), limit=limit, cursor=cursor, client_addr=addr,
     )
-    return Page[Event](items=items, next_cursor=next_cursor)
+    return page_response(items, next_cursor)

@@ -43,7 +43,7 @@ _DELTA_THRESHOLDS = {"fever_over_baseline", "weight_gain_3d"}
 PERIODS = {7: timedelta(hours=1), 30: timedelta(hours=6), 90: timedelta(days=1)}
 HEATMAP_MAX_DAYS = 30
 
-def web_user(request: Request) -> Principal:
+async def web_user(request: Request) -> Principal:
     token = request.cookies.get(TOKEN_COOKIE)
     if not token:
         raise LoginRequired("log in first")
