@@ -104,7 +104,12 @@ def daily_features(day: DayData) -> np.ndarray:
         minutes = np.unique(np.floor(activity_h[_in(activity_h, 0, 24)] * 60))
         out[INDEX["active_minutes"]] = float(minutes.size)
     if day.steps_h.size:
-        out[INDEX["steps"]] = float(day.steps[_in(day.steps_h, 0, 24)].sum())
+        total = float(day.steps[_in(day.steps_h, 0, 24)].sum())
+        if total > 0 or has_home_sensors:
+            out[INDEX["steps"]] = total
+        elif not has_home_sensors:  # a wearable with no step all day was not worn: no data
+            for name in ("first_activity_h", "last_activity_h", "active_minutes"):
+                out[INDEX[name]] = np.nan
     if has_home_sensors:
         toilet_h = h[((t == TOILET) | ((t == MOTION) & day.event_bathroom)) & _in(h, -2, 6)]
         out[INDEX["night_toilet_visits"]] = _visits(toilet_h)

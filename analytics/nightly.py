@@ -52,16 +52,19 @@ def refit_person(
     evaluated as clear). Pure.
     """
     feats = np.asarray(history.features, dtype=float)
-    today, past = feats[-1], feats[:-1][-routine.HISTORY_DAYS :]
+    today, past = feats[-1], feats[:-2][-routine.HISTORY_DAYS :]
     findings: list[tuple[str, str, str, dict[str, Any], float]] = []
     clear: list[str] = []
-    # routine model over the days before D
+    # routine model over the days before D-1; D and D-1 are judged against it, and a change
+    # must show on both days in the same direction (one odd day is not a routine change)
     model = routine.make_detector(model_name).fit(routine.routine_matrix(past))
-    x = routine.routine_matrix(today[None, :])
-    score = float(model.score(x)[0])
-    verdict = routine.explain(model, x[0], score)
-    has_today = bool(np.isfinite(x).sum() >= 3)
-    if verdict.alert and has_today:
+    x = routine.routine_matrix(feats[-2:] if feats.shape[0] >= 2 else today[None, :])
+    scores = model.score(x)
+    score = float(scores[-1])
+    verdict = routine.explain(model, x[-1], score)
+    persistent = x.shape[0] == 2 and routine.same_change(model, x[0], x[1])
+    has_today = bool(np.isfinite(x[-1]).sum() >= 3)
+    if verdict.alert and has_today and persistent:
         evidence = {
             "summary": verdict.summary,
             "score": round(score, 1),

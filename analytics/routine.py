@@ -210,6 +210,16 @@ def explain(model: _Standardiser, x: np.ndarray, score: float) -> RoutineVerdict
     return RoutineVerdict(float(score), alert, moved, summary, bool(model.personal_))
 
 
+PERSIST_Z: Final = 2.5
+
+
+def same_change(model: _Standardiser, yesterday: np.ndarray, today: np.ndarray) -> bool:
+    """True when some feature far out today (FEATURE_Z_MIN) was also out, the same way,
+    yesterday (PERSIST_Z): the change has lasted two days."""
+    z = model.z(np.vstack([yesterday, today]))
+    return bool(np.any((np.abs(z[1]) >= FEATURE_Z_MIN) & (z[0] * np.sign(z[1]) >= PERSIST_Z)))
+
+
 def make_detector(
     name: str = "robust_mahalanobis", random_state: int = 0
 ) -> RobustMahalanobis | IsolationForestDetector:

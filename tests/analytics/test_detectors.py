@@ -149,3 +149,17 @@ def test_vital_scoring_is_pure_and_order_independent(rows: list[tuple[int, int, 
         return sorted((f.enrollee, f.kind, f.severity, f.evidence["value"]) for f in fs)
 
     assert key(first) == key(second)
+
+
+def test_one_odd_day_is_not_a_routine_change_two_are() -> None:
+    from analytics.nightly import PersonHistory, refit_person
+
+    rng = np.random.default_rng(5)
+    days = person_days(rng, 30)
+    one = days.copy()
+    one[-1, INDEX["night_toilet_visits"]] = 7
+    assert "routine_change" not in [f[0] for f in refit_person(PersonHistory(one), 1.0)[1]]
+    two = one.copy()
+    two[-2, INDEX["night_toilet_visits"]] = 6
+    found = [f for f in refit_person(PersonHistory(two), 1.0)[1] if f[0] == "routine_change"]
+    assert found and "toilet visits last night: 7" in found[0][2]

@@ -32,7 +32,7 @@ def test_nightly_features_and_routine_change(db_url: str, db: psycopg.Connection
     living, _ = make_device(db, enrollee, "motion_sensor", room="living")
     for d in range(22):
         day = DAY0 + timedelta(days=d)
-        bathroom, elsewhere = routine_day(day, 7 if d == 21 else 1 + d % 2)
+        bathroom, elsewhere = routine_day(day, 7 if d >= 20 else 1 + d % 2)  # two bad nights
         store_events(db, toilet, enrollee, bathroom)
         store_events(db, living, enrollee, elsewhere)
     now = DAY0 + timedelta(days=22, minutes=10)
