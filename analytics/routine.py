@@ -154,9 +154,9 @@ class IsolationForestDetector(_Standardiser):
 # Decision: distance above this (about chi-square 10 df at 1e-5 before shrinkage) and at least
 # one feature far outside the person's usual (so the explanation always has something to say).
 ROUTINE_SCORE_MIN: Final = 30.0
-FEATURE_Z_MIN: Final = 3.5
-SINGLE_FEATURE_Z: Final = 4.0  # or one feature alone this far out (7 toilet visits against 1-2)
-COLD_START_FACTOR: Final = 1.5  # on population defaults only a change beyond Z_CLIP can alert
+FEATURE_Z_MIN: Final = 3.0
+SINGLE_FEATURE_Z: Final = 3.0  # or one feature alone this far out (7 toilet visits against 1-2)
+COLD_START_FACTOR: Final = 1.5  # on population defaults (a poor yardstick) the bar is higher
 
 
 @dataclass(frozen=True, slots=True)
