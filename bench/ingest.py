@@ -94,13 +94,15 @@ class Publisher:
 
 
 HOUR_MS = 3_600_000
+NULL_PREFIX = "nullbnch/v1"  # same length as dolbom/v1: same bytes on the wire
 
 
-def single_payloads(n: int, base: datetime, offset_ms: int = 0) -> list[tuple[str, bytes]]:
+def single_payloads(n: int, base: datetime, offset_ms: int = 0,
+                    prefix: str = "dolbom/v1") -> list[tuple[str, bytes]]:
     """n single-reading messages, 10 ms apart from ``base + offset_ms`` (stages use distinct
     hours of the two days before now, so nothing collides or is refused)."""
     base_ms = int(base.timestamp() * 1000) + offset_ms
-    return [(f"dolbom/v1/bench-{i % DEVICES}/reading",
+    return [(f"{prefix}/bench-{i % DEVICES}/reading",
              orjson.dumps({"ts": base_ms + i * 10, "values": {"heart_rate": 72}}))
             for i in range(n)]
 
@@ -144,7 +146,7 @@ def run_null(port: int, n: int) -> None:
             done.set()
 
     def on_connect(c: mqtt.Client, *a: object) -> None:
-        c.subscribe("dolbom/v1/+/reading", qos=1)
+        c.subscribe(f"{NULL_PREFIX}/+/reading", qos=1)
 
     sub.on_message = on_message
     sub.on_connect = on_connect
@@ -204,7 +206,7 @@ def stage_null(port: int, base: datetime) -> float:
     assert proc.stdout.readline().strip() == "ready"
     time.sleep(0.3)
     pub = Publisher(port)
-    for topic, payload in single_payloads(SINGLE_N, base):
+    for topic, payload in single_payloads(SINGLE_N, base, prefix=NULL_PREFIX):
         pub.publish(topic, payload)
     seconds = float(proc.stdout.readline())
     proc.wait(timeout=30)
@@ -255,10 +257,11 @@ def wait_ingest_ready(port: int, conn: psycopg.Connection, base: datetime) -> No
     pub.close()
 
 
-def stage_ingest_single(port: int, conn: psycopg.Connection, base: datetime) -> float:
+def stage_ingest_single(port: int, conn: psycopg.Connection, base: datetime,
+                        offset_ms: int) -> float:
     pub = Publisher(port)
     before = stored(conn)
-    payloads = single_payloads(SINGLE_N, base, offset_ms=2 * HOUR_MS)
+    payloads = single_payloads(SINGLE_N, base, offset_ms=offset_ms)
     started = time.perf_counter()
     for topic, payload in payloads:
         pub.publish(topic, payload)
@@ -277,7 +280,7 @@ def stage_batched(port: int, conn: psycopg.Connection, base: datetime) -> float:
     for d in range(DEVICES):
         for start in range(0, per_device, BATCH_SIZE):
             payloads.append((f"dolbom/v1/bench-{d}/reading", orjson.dumps([
-                {"ts": base_ms + 3 * HOUR_MS + (start + k) * 10, "values": {"spo2": 97}}
+                {"ts": base_ms + 5 * HOUR_MS + (start + k) * 10, "values": {"spo2": 97}}
                 for k in range(BATCH_SIZE)])))
     started = time.perf_counter()
     for topic, payload in payloads:
@@ -293,7 +296,7 @@ def stage_sos(port: int, db_url: str, base: datetime) -> list[float]:
 
     def background() -> None:
         pub = Publisher(port)
-        base_ms = int(base.timestamp() * 1000) + 4 * HOUR_MS
+        base_ms = int(base.timestamp() * 1000) + 7 * HOUR_MS
         i = 0
         started = time.perf_counter()
         while not stop.is_set():
@@ -361,15 +364,24 @@ def main() -> int:
     base = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
     ingest: subprocess.Popen[bytes] | None = None
     try:
-        null_rate = stage_null(port, base)
-        print(f"do-nothing subscriber     {null_rate:9,.0f} msgs/s")
+        print(f"load average at start: {os.getloadavg()[0]:.2f} (2 cores, shared machine)")
         naive_rate = stage_naive(port, url, base)
         print(f"naive pipeline            {naive_rate:9,.0f} rows/s  (INSERT+COMMIT per message)")
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("DELETE FROM readings")
             ingest = start_ingest(port, url, workdir)
             wait_ingest_ready(port, conn, base)
-            single = stage_ingest_single(port, conn, base)
+            # Alternate baseline and ingest twice and keep the best of each, so a burst of
+            # load from other processes on this shared machine does not decide the ratio.
+            nulls, singles = [], []
+            for round_ in range(2):
+                nulls.append(stage_null(port, base))
+                singles.append(stage_ingest_single(port, conn, base,
+                                                   (2 + round_) * HOUR_MS))
+                print(f"round {round_ + 1}: do-nothing {nulls[-1]:,.0f} msgs/s, "
+                      f"ingest {singles[-1]:,.0f} rows/s")
+            null_rate, single = max(nulls), max(singles)
+            print(f"do-nothing subscriber     {null_rate:9,.0f} msgs/s (best of 2)")
             print(f"ingest, single readings   {single:9,.0f} rows/s  "
                   f"= {single / null_rate:.0%} of do-nothing (target >= 90%), "
                   f"{single / naive_rate:.1f}x naive (target >= 5x)")

@@ -17,6 +17,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime
+from queue import Full, Queue
 
 import psycopg
 
@@ -33,6 +34,8 @@ RETRY_MAX_S = 5.0
 # its messages one by one so one unstorable message cannot stop ingestion.
 SPLIT_AFTER_FAILURES = 3
 IDLE_WAIT_S = 0.5
+# Decoded batches waiting for the store thread (bounds memory when PostgreSQL is slow).
+BATCHES_IN_FLIGHT = 2
 
 Acker = Callable[[list["Inbound"]], None]
 
@@ -151,7 +154,11 @@ def _unstorable(message: Decoded, error: BaseException) -> Decoded:
 
 
 class BatchWriter(threading.Thread):
-    """Decode → batch → store → commit → acknowledge, in arrival order."""
+    """Decode → batch → (store → commit → acknowledge), in arrival order.
+
+    This thread decodes and forms batches; a second thread stores them one at a time, FIFO,
+    so decoding the next batch overlaps with PostgreSQL working on the current one.
+    """
 
     def __init__(self, db_url: str, registry: Registry, queue: deque[Inbound],
                  wake: threading.Event, ack: Acker, stopping: threading.Event, *,
@@ -165,19 +172,62 @@ class BatchWriter(threading.Thread):
         self.batch_s = batch_ms / 1000
         self.max_payload_bytes = max_payload_bytes
         self.storer = _Storer(db_url, registry, stopping)
-        self.oldest: float | None = None  # monotonic receipt of the oldest uncommitted message
+        self.batches: Queue[tuple[list[Inbound], list[Decoded]] | None] = Queue(
+            maxsize=BATCHES_IN_FLIGHT)
+        # monotonic receipt of the first message of each batch not yet committed
+        self.in_flight: deque[float] = deque()
+        self.building: float | None = None
+        self.failed = False
         metrics.QUEUE_DEPTH.set_function(lambda: len(self.queue))
-        metrics.LAG_SECONDS.set_function(
-            lambda: 0.0 if self.oldest is None else time.monotonic() - self.oldest)
+        metrics.LAG_SECONDS.set_function(self._lag)
+
+    def _lag(self) -> float:
+        oldest = self.in_flight[0] if self.in_flight else self.building
+        return 0.0 if oldest is None else time.monotonic() - oldest
 
     def run(self) -> None:
+        store_thread = threading.Thread(target=self._store_loop, name="ingest-store",
+                                        daemon=True)
+        store_thread.start()
         try:
             self._run()
         except Exception:
             log.exception("ingest writer failed")
             raise
         finally:
+            if not self.failed:
+                self.batches.put(None)
+            store_thread.join()
+
+    def _store_loop(self) -> None:
+        try:
+            while True:
+                batch = self.batches.get()
+                if batch is None:
+                    return
+                pending, decoded = batch
+                if decoded:
+                    self.storer.store(decoded)
+                for message in pending:
+                    if message.done is not None:
+                        message.done.wait()
+                self.ack(pending)
+                self.in_flight.popleft()
+        except Exception:
+            self.failed = True
+            log.exception("ingest store thread failed")
+            raise
+        finally:
             self.storer.close()
+
+    def _hand_over(self, batch: tuple[list[Inbound], list[Decoded]]) -> None:
+        """Queue a batch for the store thread; waits while it is behind (backpressure)."""
+        while not self.failed:
+            try:
+                self.batches.put(batch, timeout=IDLE_WAIT_S)
+                return
+            except Full:
+                continue
 
     def _run(self) -> None:
         pending: list[Inbound] = []
@@ -185,7 +235,7 @@ class BatchWriter(threading.Thread):
         rows = 0
         first = 0.0
         queue = self.queue
-        while True:
+        while not self.failed:
             if not queue:
                 timeout = (max(0.0, first + self.batch_s - time.monotonic()) if pending
                            else IDLE_WAIT_S)
@@ -195,7 +245,7 @@ class BatchWriter(threading.Thread):
                 message = queue.popleft()
                 if not pending:
                     first = time.monotonic()
-                    self.oldest = first
+                    self.building = first
                 pending.append(message)
                 if message.done is None:
                     item = decode(message.topic, message.payload, message.received_at,
@@ -205,14 +255,10 @@ class BatchWriter(threading.Thread):
             stopping = self.stopping.is_set()
             if pending and (rows >= self.batch_rows or stopping
                             or time.monotonic() - first >= self.batch_s):
-                if decoded:
-                    self.storer.store(decoded)
-                for message in pending:
-                    if message.done is not None:
-                        message.done.wait()
-                self.ack(pending)
+                self.in_flight.append(first)
+                self._hand_over((pending, decoded))
                 pending, decoded, rows = [], [], 0
-                self.oldest = None
+                self.building = None
             if stopping and not queue and not pending:
                 return
 
