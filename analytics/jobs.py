@@ -235,10 +235,22 @@ def _update_activity(
     last_checkin = latest(checkin, e_idx, events["ts"])
     answered = checkin & (events["answered"] == 1)
     last_answered = latest(answered, e_idx, events["ts"])
+    # check-ins unanswered in a row, counted afresh from the store (windows may overlap when
+    # a backlog arrives, so no running count is kept)
     unanswered = np.zeros(n, dtype=np.int64)
-    unanswered_rows = checkin & (events["answered"] == 0)
-    after = events["ts"] > last_answered[e_idx]
-    np.add.at(unanswered, e_idx[unanswered_rows & after], 1)
+    recount = np.zeros(n, dtype=bool)
+    with_checkins = sorted({ids[i] for i in e_idx[checkin].tolist()})
+    if with_checkins:
+        position = {e: i for i, e in enumerate(ids)}
+        for enrollee_id, answers in queries.recent_checkins(
+            conn, with_checkins, float(events["ts"].max())
+        ).items():
+            i = position[enrollee_id]
+            recount[i] = True
+            for was_answered in reversed(answers):
+                if was_answered:
+                    break
+                unanswered[i] += 1
 
     def dt(x: float) -> datetime | None:
         return _dt(x) if np.isfinite(x) else None
@@ -252,7 +264,7 @@ def _update_activity(
             dt(last_checkin[i]),
             dt(last_answered[i]),
             int(unanswered[i]),
-            bool(np.isfinite(last_answered[i])),
+            bool(recount[i]),
         )
         for i in range(n)
         if np.isfinite(last_data[i])

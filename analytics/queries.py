@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +13,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from analytics.lifecycle import ActiveAlert
+from dolbom.wire import EVENT_CODES, EventType
 
 
 def _dt(epoch: float) -> datetime:
@@ -267,6 +269,21 @@ def upsert_activity(conn: psycopg.Connection, rows: Iterable[tuple[Any, ...]]) -
             "ELSE a.unanswered_in_row + EXCLUDED.unanswered_in_row END",
             [tuple(r) for r in rows],
         )
+
+
+def recent_checkins(
+    conn: psycopg.Connection, ids: Sequence[int], until: float, days: int = 7
+) -> dict[int, list[bool]]:
+    """Each enrollee's check-ins of the last ``days`` up to ``until``, oldest first: answered?"""
+    out: dict[int, list[bool]] = defaultdict(list)
+    for enrollee_id, answered in conn.execute(
+        "SELECT enrollee_id, coalesce((data->>'answered')::boolean, false) FROM events "
+        "WHERE enrollee_id = ANY(%s) AND type = %s AND ts > to_timestamp(%s) AND ts <= to_timestamp(%s) "
+        "ORDER BY enrollee_id, ts",
+        (list(ids), EVENT_CODES[EventType.CHECKIN], until - days * 86400, until),
+    ):
+        out[int(enrollee_id)].append(bool(answered))
+    return out
 
 
 def upsert_device_seen(conn: psycopg.Connection, rows: Iterable[tuple[int, datetime]]) -> None:

@@ -147,3 +147,26 @@ def test_cli_once_with_now(db_url: str, db: psycopg.Connection, enrollee: int) -
     )
     assert done.returncode == 0, done.stderr
     assert [r[0] for r in alerts_of(db, enrollee)] == ["hyperglycemia"]
+
+
+def test_missed_checkins_counted_from_the_store(db_url: str, db: psycopg.Connection, enrollee: int) -> None:
+    speaker, _ = make_device(db, enrollee, "ai_speaker")
+    day = timedelta(days=1)
+    store_events(db, speaker, enrollee, [(T0, "checkin", {"answered": True, "mood": 4})])
+    store_events(db, speaker, enrollee, [(T0 + day, "checkin", {"answered": False})])
+    run_once(db_url, T0 + day + timedelta(minutes=1))
+    # the same day queued again (a backlog re-covering it) must not count twice
+    db.execute(
+        "INSERT INTO scoring_queue (enrollee_id, ts_min, ts_max) VALUES (%s, %s, %s)",
+        (enrollee, T0, T0 + day),
+    )
+    run_once(db_url, T0 + day + timedelta(minutes=2))
+    assert alerts_of(db, enrollee) == []
+    store_events(db, speaker, enrollee, [(T0 + 2 * day, "checkin", {"answered": False})])
+    run_once(db_url, T0 + 2 * day + timedelta(minutes=1))
+    ((kind, _, status, _, summary, _, _),) = alerts_of(db, enrollee)
+    assert (kind, status) == ("missed_checkins", "open") and summary.startswith("2 daily check-ins in a row")
+    store_events(db, speaker, enrollee, [(T0 + 3 * day, "checkin", {"answered": True, "mood": 3})])
+    run_once(db_url, T0 + 3 * day + timedelta(minutes=1))
+    run_once(db_url, T0 + 3 * day + timedelta(minutes=62))
+    assert alerts_of(db, enrollee)[0][2] == "resolved"
