@@ -24,7 +24,7 @@ THRESHOLD_NAMES: Final = tuple(t.name for t in THRESHOLDS)
 THRESHOLD_INDEX: Final = {name: i for i, name in enumerate(THRESHOLD_NAMES)}
 CONTEXT_S: Final = 30 * 60  # readings before the window that rules may look back on
 REST_WINDOW_S: Final = 15 * 60
-REST_MAX_STEPS: Final = 100  # steps in the last 10 min below which heart rate is "at rest"
+REST_MAX_STEPS: Final = 100  # steps per 15 min below which heart rate is "at rest"
 PERSONAL_K: Final = 3.0  # sub-critical bands also need |value - own median| > K * own sigma
 STEPS: Final = METRIC_BY_NAME["steps"].code
 
@@ -258,8 +258,10 @@ def _group_key(enrollee: np.ndarray, ts: np.ndarray) -> np.ndarray:
     return (enrollee.astype(np.int64) << 34) + ts.astype(np.int64)
 
 
-def _recent_steps(batch: VitalBatch, enrollee: np.ndarray, ts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Steps in the REST_WINDOW_S before each (enrollee, ts); and whether any steps data exists."""
+def _recent_steps(
+    batch: VitalBatch, enrollee: np.ndarray, ts: np.ndarray, window_s: float = 900.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Steps in the ``window_s`` before each (enrollee, ts); and whether any steps data exists."""
     steps = batch.metric == STEPS
     s_key = _group_key(batch.enrollee[steps], batch.ts[steps])
     order = np.argsort(s_key, kind="stable")
@@ -267,7 +269,7 @@ def _recent_steps(batch: VitalBatch, enrollee: np.ndarray, ts: np.ndarray) -> tu
     cum = np.concatenate(([0.0], np.cumsum(s_val)))
     key = _group_key(enrollee, ts)
     hi = np.searchsorted(s_key, key, side="right")
-    lo = np.searchsorted(s_key, key - REST_WINDOW_S, side="left")
+    lo = np.searchsorted(s_key, key - np.int64(window_s), side="left")
     has = np.isin(enrollee, np.unique(batch.enrollee[steps]))
     return cum[hi] - cum[lo], has
 
@@ -366,8 +368,9 @@ def _apply_rule(
         fire &= np.abs(value - median) > PERSONAL_K * sigma
     steps = np.zeros(value.size)
     if rule.at_rest and fire.any():
-        steps, has_steps = _recent_steps(batch, enrollee, ts)
-        fire &= ~has_steps | (steps < REST_MAX_STEPS)
+        window = max(REST_WINDOW_S, rule.window_s)  # at rest over the whole sustained stretch
+        steps, has_steps = _recent_steps(batch, enrollee, ts, window)
+        fire &= ~has_steps | (steps < REST_MAX_STEPS * window / REST_WINDOW_S)
     kind_i = KIND_INDEX[rule.kind]
     _latest_by_enrollee(clear_ts[:, kind_i], enrollee, ts, new & cleared)
     _latest_by_enrollee(breach_ts[:, kind_i], enrollee, ts, new & breach)
@@ -442,7 +445,10 @@ def _finding(
         },
     }
     if rule.at_rest:
-        evidence["steps_last_10_min"] = float(steps[worst_i])
+        evidence["steps_before"] = {
+            "steps": float(steps[worst_i]),
+            "minutes": max(REST_WINDOW_S, rule.window_s) / 60,
+        }
     gap = abs(worst - limit) if not rule.relative else abs(worst - usual) - limit
     return Finding(
         enrollee,

@@ -1,6 +1,8 @@
 """Real-data replays for bench/detection.py: minimal readers of ../shared/data, read in place.
 
-Each data set is shifted in time to start on REPLAY_START (timestamps are read as local time
+Ordóñez seat-pressure activations become a motion event every 10 min while occupied (a
+presence sensor re-reports); other sensors give one event at each edge. Each data set is
+shifted in time to start on REPLAY_START (timestamps are read as local time
 in Asia/Seoul), stored with COPY (not through MQTT: these files are not device messages),
 queued for scoring per enrollee and day, and replayed with ``analytics --once`` every hour.
 These are ordinary lives: every alert is false, except glucose alerts that a reading below
@@ -90,6 +92,12 @@ def read_ordonez(root: Path) -> list[Event]:
                 events += [(person, device, "bed_entry", start), (person, device, "bed_exit", end)]
             elif kind == "Flush":
                 events.append((person, device, "toilet", start))
+            elif location == "Seat":  # a presence (pressure) sensor re-reports while occupied
+                ticks = int((end - start).total_seconds() // 600)
+                events += [
+                    (person, device, "motion", start + timedelta(minutes=10 * i)) for i in range(ticks + 1)
+                ]
+                events.append((person, device, "motion", end))
             else:
                 events += [(person, device, "motion", start), (person, device, "motion", end)]
     firsts: dict[str, datetime] = {}
