@@ -15,6 +15,7 @@ Severity (docs/protocol.md "On-arrival alerts"):
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -58,6 +59,27 @@ RULES_BY_METRIC: Final[dict[str, tuple[Rule, ...]]] = {
     metric: tuple(r for r in RULES if r.threshold.metric == metric)
     for metric in {r.threshold.metric for r in RULES}
 }
+
+
+def _bounds(code: int) -> tuple[float, float]:
+    rules = [r for r in RULES if r.metric_code == code]
+    high = min((r.lenient_bound() for r in rules if r.comparison in ("ge", "gt")),
+               default=math.inf)
+    low = max((r.lenient_bound() for r in rules if r.comparison in ("le", "lt")),
+              default=-math.inf)
+    return high, low
+
+
+# metric code -> (value >= this, value <= this) could be past a line for some enrollee
+_CANDIDATE_BOUNDS: Final[dict[int, tuple[float, float]]] = {
+    code: _bounds(code) for code in {r.metric_code for r in RULES}
+}
+
+
+def is_candidate(metric_code: int, value: float) -> bool:
+    """Python twin of ``candidate_sql`` (a pre-filter: lenient at the boundary)."""
+    bounds = _CANDIDATE_BOUNDS.get(metric_code)
+    return bounds is not None and (value >= bounds[0] or value <= bounds[1])
 
 
 def candidate_sql() -> str:

@@ -24,6 +24,9 @@ CREATE TEMP TABLE IF NOT EXISTS _ingest_events (
     ON COMMIT DELETE ROWS;
 """
 COPY_READINGS: Final = "COPY _ingest_readings (device, metric, ts, value) FROM STDIN (FORMAT BINARY)"
+# Tried first, in a savepoint: straight into readings, ~3x faster than staging + ON CONFLICT
+# when the batch holds no measurement already stored (the usual case).
+COPY_READINGS_DIRECT: Final = "COPY readings (device, metric, ts, value) FROM STDIN (FORMAT BINARY)"
 READINGS_TYPES: Final = ("int4", "int2", "timestamptz", "float4")
 COPY_EVENTS: Final = "COPY _ingest_events (device, enrollee_id, type, ts, data) FROM STDIN"
 

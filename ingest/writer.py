@@ -149,12 +149,14 @@ def _store_readings(
     rows: list[tuple[int, int, datetime, float]],
     windows: dict[int, tuple[datetime, datetime]], result: BatchResult,
 ) -> None:
-    with conn.cursor() as cur:
-        with cur.copy(queries.COPY_READINGS) as copy:
-            copy.set_types(list(queries.READINGS_TYPES))
-            for row in rows:
-                copy.write_row(row)
-        inserted = cur.execute(queries.INSERT_READINGS).fetchall()
+    inserted = _copy_direct(conn, rows)
+    if inserted is None:  # some were stored already: let ON CONFLICT sort them out
+        with conn.cursor() as cur:
+            with cur.copy(queries.COPY_READINGS) as copy:
+                copy.set_types(list(queries.READINGS_TYPES))
+                for row in rows:
+                    copy.write_row(row)
+            inserted = cur.execute(queries.INSERT_READINGS).fetchall()
     candidates: list[tuple[DeviceInfo, str, datetime, float]] = []
     for device, lo, hi, count, metrics, stamps, values in inserted:
         result.readings_stored += count
@@ -166,6 +168,45 @@ def _store_readings(
             candidates.append((info, METRIC_BY_CODE[code].name, ts, float(value)))
     if candidates:
         _raise_reading_alerts(conn, registry, candidates, result)
+
+
+_Inserted = list[tuple[int, datetime, datetime, int, list[int] | None, list[datetime] | None,
+                       list[float] | None]]
+
+
+def _copy_direct(conn: psycopg.Connection,
+                 rows: list[tuple[int, int, datetime, float]]) -> _Inserted | None:
+    """COPY straight into readings in a savepoint; None if a row was already stored.
+
+    Returns what INSERT_READINGS would: per device (device, min ts, max ts, count, and the
+    metric codes, times and values of readings that may be past a critical line).
+    """
+    try:
+        with conn.transaction(), conn.cursor() as cur, \
+                cur.copy(queries.COPY_READINGS_DIRECT) as copy:
+            copy.set_types(list(queries.READINGS_TYPES))
+            for row in rows:
+                copy.write_row(row)
+    except psycopg.errors.UniqueViolation:
+        return None
+    per_device: dict[int, list[Any]] = {}
+    is_candidate = critical.is_candidate
+    for device, code, ts, value in rows:
+        entry = per_device.get(device)
+        if entry is None:
+            entry = per_device[device] = [device, ts, ts, 0, None, None, None]
+        elif ts < entry[1]:
+            entry[1] = ts
+        elif ts > entry[2]:
+            entry[2] = ts
+        entry[3] += 1
+        if is_candidate(code, value):
+            if entry[4] is None:
+                entry[4], entry[5], entry[6] = [], [], []
+            entry[4].append(code)
+            entry[5].append(ts)
+            entry[6].append(value)
+    return [tuple(entry) for entry in per_device.values()]  # type: ignore[misc]
 
 
 def _store_events(
