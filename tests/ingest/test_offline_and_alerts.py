@@ -42,15 +42,22 @@ def test_backfill_of_simulated_weeks_is_accepted_and_stored_once(
     assert not stats.quarantined and stats.batches > 1
     again = load(db_url, messages[:100])
     assert again.readings_stored == 0 and again.readings_duplicate == 100
-    assert scalar(db, "SELECT count(*) FROM readings") == 2 * n
-    assert scalar(db, "SELECT value FROM counters WHERE name = 'readings_stored'") == 2 * n
+    late = SIM_START + timedelta(days=21, minutes=1)
+    twice = ("dolbom/v1/sim-band-1/reading",
+             orjson.dumps({"ts": ms(late), "values": {"heart_rate": 70}}), late)
+    mixed = load(db_url, [messages[0], twice, twice])  # old, new, and new again in one batch
+    assert (mixed.readings_stored, mixed.readings_duplicate) == (1, 3)
+    n_extra = 1
+    assert scalar(db, "SELECT count(*) FROM readings") == 2 * n + n_extra
+    assert scalar(db, "SELECT value FROM counters WHERE name = 'readings_stored'") \
+        == 2 * n + n_extra
     assert scalar(db, "SELECT value FROM counters WHERE name = 'events_stored'") == n
     window = db.execute("SELECT min(ts_min), max(ts_max) FROM scoring_queue WHERE enrollee_id = %s",
                         (e1,)).fetchone()
-    assert window == (SIM_START, SIM_START + timedelta(minutes=21 * 24 * 60 - 10))
+    assert window == (SIM_START, late)
     assert scalar(db, "SELECT count(DISTINCT enrollee_id) FROM scoring_queue") == 2
     last_seen = db.execute("SELECT last_seen FROM devices WHERE id = %s", (d1,)).fetchone()
-    assert last_seen == (SIM_START + timedelta(minutes=21 * 24 * 60 - 10),)
+    assert last_seen == (late,)
 
 
 def test_hypertensive_crisis_is_high_then_critical_on_a_repeat(
