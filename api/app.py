@@ -6,8 +6,10 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -25,9 +27,11 @@ from api.metrics import ApiMetrics
 from api.metrics import router as metrics_router
 from api.middleware import BodyLimit, RequestMetrics
 from api.readings.views import router as readings_router
+from api.responses import document_common_errors
 from api.web.views import router as web_router
 from dolbom import __version__
 from dolbom.config import Settings
+from reports.views import router as reports_router
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +64,25 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.metrics = ApiMetrics()
     errors.install(app)
     for router in (auth_router, alerts_router, enrollees_router, readings_router, devices_router,
-                   admin_router, audit_router, metrics_router, web_router):
+                   admin_router, audit_router, reports_router, metrics_router, web_router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    def openapi() -> dict[str, Any]:
+        # A 422 carries either FastAPI's list of field errors or one message from a service
+        # (e.g. "from must be before to"): say so once, for every route.
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                                 routes=app.routes)
+            validation = schema.get("components", {}).get("schemas", {}).get("HTTPValidationError")
+            if validation:
+                validation["properties"]["detail"] = {
+                    "title": "Detail", "description": "a list of field errors, or one message"}
+            document_common_errors(schema)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:

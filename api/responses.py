@@ -26,3 +26,24 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The ``responses=`` mapping for these error statuses (401, 413, 422 and 503 always)."""
     every = sorted({*statuses, 401, 413, 422, 503})
     return {status: {"model": ErrorDetail, "description": _DESCRIPTIONS[status]} for status in every}
+
+
+COMMON = (401, 403, 404, 413, 422, 503)
+
+
+def document_common_errors(schema: dict[str, Any]) -> None:
+    """Every /v1 operation may answer these (errors are uniform, api/errors.py): list them
+    where a route, including one mounted from another component, did not."""
+    error_schema = {"type": "object", "properties": {"detail": {}}, "required": ["detail"]}
+    for path, operations in schema.get("paths", {}).items():
+        if not path.startswith("/v1/"):
+            continue
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for status in COMMON:
+                if status == 401 and path == "/v1/auth/token":
+                    continue
+                responses.setdefault(str(status), {
+                    "description": _DESCRIPTIONS[status],
+                    "content": {"application/json": {"schema": error_schema}},
+                })
