@@ -129,7 +129,8 @@ def populate(url: str) -> tuple[Population, int, float]:
                                    (f"{kind}-{n}", eid, kind, int(rng.integers(10, 100)))).fetchone()[0]  # type: ignore[index]
                 bucket.append(did)
         rows = 0
-        with conn.cursor().copy("COPY readings (device, metric, ts, value) FROM STDIN (FORMAT BINARY)") as copy:
+        copy_readings = "COPY readings (device, metric, ts, value) FROM STDIN (FORMAT BINARY)"
+        with conn.cursor().copy(copy_readings) as copy:
             copy.set_types(["int4", "int2", "timestamptz", "float4"])
             for n in range(ENROLLEES):
                 plan = (
@@ -153,8 +154,9 @@ def populate(url: str) -> tuple[Population, int, float]:
         # Alerts: ~20 resolved per enrollee over the month, and some open now.
         kinds = ["tachycardia", "hypertensive_crisis", "hypoglycemia", "low_spo2", "inactivity",
                  "routine_change", "low_battery", "fever", "no_data", "missed_checkins"]
-        with conn.cursor().copy("COPY alerts (enrollee_id, kind, severity, status, summary, onset_at, "
-                                "last_seen_at, opened_at, updated_at, resolved_at, outcome) FROM STDIN") as copy:
+        copy_alerts = ("COPY alerts (enrollee_id, kind, severity, status, summary, onset_at, "
+                       "last_seen_at, opened_at, updated_at, resolved_at, outcome) FROM STDIN")
+        with conn.cursor().copy(copy_alerts) as copy:
             for uid in enrollees_of:
                 for eid in enrollees_of[uid]:
                     for k in range(20):
@@ -330,10 +332,7 @@ def _record(section: str) -> None:
     path = ROOT / "bench" / "RESULTS.md"
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
     pattern = re.compile(r"^## api\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    if pattern.search(text):
-        text = pattern.sub(section, text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
+    text = pattern.sub(section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
     path.write_text(text, encoding="utf-8")
 
 
@@ -388,7 +387,8 @@ def main() -> int:
     }
     for label, ok in met.items():
         print(f"{label}: {'met' if ok else 'MISSED'}")
-    print(f"ratios to bare FastAPI: inbox {inbox_r.rps / bare_r.rps:.2f}, chart {chart_r.rps / bare_r.rps:.2f}")
+    print(f"ratios to bare FastAPI: inbox {inbox_r.rps / bare_r.rps:.2f}, "
+          f"chart {chart_r.rps / bare_r.rps:.2f}")
 
     def mark(ok: bool) -> str:
         return "met" if ok else "**missed**"
@@ -399,7 +399,8 @@ def main() -> int:
         "PostgreSQL and the load client on the same cores). Scratch database: "
         f"{ENROLLEES:,} enrollees × {DAYS} days, {rows:,} readings loaded with COPY in {load_s:.0f} s, "
         f"~{ENROLLEES * 20 + ENROLLEES // 3:,} alerts. One `dolbom api` process (uvicorn, 1 worker); "
-        f"{CONCURRENCY} concurrent keep-alive clients, {MEASURE_S:.0f} s each after {WARMUP_S:.0f} s warm-up.\n\n"
+        f"{CONCURRENCY} concurrent keep-alive clients, {MEASURE_S:.0f} s each after "
+        f"{WARMUP_S:.0f} s warm-up.\n\n"
         "| measurement | req/s | ratio to bare | p50 ms | p99 ms | target | |\n"
         "|---|---:|---:|---:|---:|---|---|\n"
         f"| bare FastAPI `/ping` (baseline) | {bare_r.rps:,.0f} | 1.00 | {bare_r.pct(50):.1f} | "

@@ -64,6 +64,8 @@ def test_web_pages_follow_the_roles(client: TestClient, world: World, db: psycop
     region = client.get(f"/app/regions/{world.region_a}")
     assert region.status_code == 200 and "Kim a2" in region.text and "Kim b1" not in region.text
     assert client.get(f"/app/regions/{world.region_b}").status_code == 404
-    assert client.get("/app/region", follow_redirects=False).headers["location"] == f"/app/regions/{world.region_a}"
-    actions = [r[0] for r in db.execute("SELECT action FROM access_audit WHERE username = 'staff_a'").fetchall()]
+    mine = client.get("/app/region", follow_redirects=False)
+    assert mine.headers["location"] == f"/app/regions/{world.region_a}"
+    rows = db.execute("SELECT action FROM access_audit WHERE username = 'staff_a'").fetchall()
+    actions = [r[0] for r in rows]
     assert "view_inbox" in actions and "view_region_page" in actions
