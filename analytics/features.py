@@ -15,7 +15,7 @@ from dolbom.wire import EVENT_CODES, EventType
 
 FEATURES: Final = (
     "sleep_minutes",  # minutes asleep in the night ending on D (wearable, else bed sensor)
-    "bed_time_h",  # last bed entry 18:00-03:00
+    "bed_time_h",  # first bed entry 18:00-03:00 (later ones are returns from the toilet)
     "first_activity_h",  # first movement after 05:00 (a 4 am toilet visit is still night)
     "last_activity_h",  # last movement before midnight
     "steps",
@@ -86,13 +86,13 @@ def daily_features(day: DayData) -> np.ndarray:
     in_night = _in(day.sleep_h, 0, 14)
     beds = h[(t == BED_ENTRY) & _in(h, -6, 3)]
     if beds.size:
-        out[INDEX["bed_time_h"]] = beds.max()
+        out[INDEX["bed_time_h"]] = beds.min()
     if in_night.any():
         out[INDEX["sleep_minutes"]] = float(day.sleep_minutes[in_night][-1])
     elif beds.size:
         exits = h[(t == BED_EXIT) & _in(h, 4, 13)]
         if exits.size:
-            out[INDEX["sleep_minutes"]] = (exits.min() - beds.max()) * 60
+            out[INDEX["sleep_minutes"]] = (exits.min() - beds.min()) * 60
 
     if has_activity_source:
         day_act = activity_h[_in(activity_h, 5, 24)]

@@ -61,6 +61,15 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "checkins_answered": ("check-ins answered", ""),
     "mood": ("mood", "/5"),
 }
+# Which way a change matters (+1 only up, -1 only down, 0 both): more steps is not a concern.
+DIRECTION: Final[dict[str, int]] = {
+    "steps": -1,
+    "active_minutes": -1,
+    "night_toilet_visits": 1,
+    "checkins_answered": -1,
+    "mood": -1,
+}
+_SIGN: Final = np.array([DIRECTION.get(name, 0) for name in ROUTINE_FEATURES])
 _COLUMNS: Final = [INDEX[name] for name in ROUTINE_FEATURES]
 _FLOOR: Final = np.array([SCALE_FLOOR[name] for name in ROUTINE_FEATURES])
 
@@ -183,7 +192,7 @@ def explain(model: _Standardiser, x: np.ndarray, score: float) -> RoutineVerdict
     z = model.z(x[None, :])[0]
     moved: list[dict[str, Any]] = []
     for j in np.argsort(-np.abs(z)):
-        if abs(z[j]) < FEATURE_Z_MIN or not np.isfinite(x[j]):
+        if abs(z[j]) < FEATURE_Z_MIN or not np.isfinite(x[j]) or z[j] * _SIGN[j] < 0:
             continue
         name = ROUTINE_FEATURES[j]
         moved.append(
@@ -220,7 +229,8 @@ def same_change(model: _Standardiser, yesterday: np.ndarray, today: np.ndarray) 
     """True when some feature far out today (FEATURE_Z_MIN) was also out, the same way,
     yesterday (PERSIST_Z): the change has lasted two days."""
     z = model.z(np.vstack([yesterday, today]))
-    return bool(np.any((np.abs(z[1]) >= FEATURE_Z_MIN) & (z[0] * np.sign(z[1]) >= PERSIST_Z)))
+    concern = (np.abs(z[1]) >= FEATURE_Z_MIN) & (z[1] * _SIGN >= 0)
+    return bool(np.any(concern & (z[0] * np.sign(z[1]) >= PERSIST_Z)))
 
 
 def make_detector(

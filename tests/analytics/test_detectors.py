@@ -126,6 +126,7 @@ readings = st.lists(
     ),
     min_size=1,
     max_size=60,
+    unique_by=lambda r: (r[0], r[1], r[2]),  # the store keeps one reading per (device, metric, ts)
 )
 
 
