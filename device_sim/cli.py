@@ -182,14 +182,19 @@ def run_scenario(args: argparse.Namespace, settings: Settings) -> int:
         with args.ground_truth.open("wb") as out:
             count = scenarios.write_jsonl(truths, out, mapping)
         print(f"sim: wrote {count} ground-truth records to {args.ground_truth}", file=sys.stderr)
-    frames: Iterable[Frame] = generate.frames(population, start, end, origin=origin,
-                                              live_start=now, backlog_until=now)
+    # The past (backfill, paced by --speed) and the present (on time) go out interleaved, so
+    # live injections raise alerts on time even while a long history is still being sent.
+    history: Iterable[Frame] = generate.frames(population, start, now, origin=origin,
+                                               live_start=now, backlog_until=now)
+    live_frames: Iterable[Frame] = generate.frames(population, now, end, origin=origin,
+                                                   live_start=now, backlog_until=now)
     if args.bad_rate:
-        frames = _with_faults(frames, args.bad_rate, args.seed, tz)
+        history = _with_faults(history, args.bad_rate, args.seed, tz)
+        live_frames = _with_faults(live_frames, args.bad_rate, args.seed + 1, tz)
     publisher = publish.Publisher(settings.mqtt, client_id=f"dolbom-sim-{population.name}")
     publisher.connect()
     try:
-        counts = publish.run(publisher, frames, speed=args.speed,
+        counts = publish.run(publisher, history, live=live_frames, speed=args.speed,
                              progress=publish.Progress(), tz=tz)
     finally:
         publisher.close()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import heapq
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
@@ -16,6 +17,7 @@ from dolbom.config import MqttTarget
 from dolbom.errors import BrokerUnavailable
 from dolbom.mqtt import connect_properties, make_client
 
+Frame = tuple[int, str, bytes, int, bool]  # (sent_ms, topic, payload, qos, retain)
 MAX_OUTSTANDING = 2000  # unacknowledged QoS 1 messages before the publisher waits
 PROGRESS_EVERY_S = 2.0
 FLUSH_TIMEOUT_S = 30.0
@@ -125,32 +127,41 @@ class Progress:
               file=self.stream, flush=True)
 
 
+def _paced(frames: Iterable[Frame], speed: float | None, wall0: float) -> Iterator[tuple[float, Frame]]:
+    """(wall time due, frame): never before the frame's own time; ``speed`` paces the past."""
+    sim0: int | None = None
+    for frame in frames:
+        due = frame[0] / 1000
+        if speed:
+            if sim0 is None:
+                sim0 = frame[0]
+            due = max(due, wall0 + (frame[0] - sim0) / 1000 / speed) if due < wall0 else due
+        yield due, frame
+
+
 def run(
     publisher: Publisher,
-    frames: Iterable[tuple[int, str, bytes, int, bool]],
+    frames: Iterable[Frame],
     *,
+    live: Iterable[Frame] = (),
     speed: float | None = None,
     progress: Progress | None = None,
     tz: Any = None,
-    clock: Any = time.time,
-    sleep: Any = time.sleep,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Counts:
     """Publish ``(sent_ms, topic, payload, qos, retain)`` frames in order.
 
-    A frame is never published before its simulated send time has come (the data time is real
-    time), so the past is replayed as fast as the broker takes it, or ``speed`` times faster
-    than real time, and the present goes on in real time.
+    A frame is never published before its own (simulated) send time, because data time is
+    real time: the past (``frames``) goes out as fast as the broker takes it, or ``speed`` times
+    faster than real time, while ``live`` frames go out on time, interleaved with the past.
     """
-    wall0: float | None = None
-    sim0 = 0
+    wall0 = clock()
+    merged = heapq.merge(_paced(frames, speed, wall0), _paced(live, None, wall0),
+                         key=lambda item: item[0])
     sim_ms = 0
-    for sent_ms, topic, payload, qos, retain in frames:
+    for due, (sent_ms, topic, payload, qos, retain) in merged:
         sim_ms = sent_ms
-        if wall0 is None:
-            wall0, sim0 = clock(), sent_ms
-        due = sent_ms / 1000
-        if speed:
-            due = max(due, wall0 + (sent_ms - sim0) / 1000 / speed)
         while True:
             wait = due - clock()
             if wait <= 0:

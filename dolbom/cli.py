@@ -171,7 +171,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["sim"]:
+        # argparse's REMAINDER refuses options right after the subcommand ("sim --scenario"):
+        # hand everything after "sim" to the simulator's own parser.
+        args = argparse.Namespace(func=cmd_sim, sim_args=argv[1:])
+    else:
+        args = parser.parse_args(argv)
     try:
         settings = get_settings()
     except ValidationError as error:

@@ -20,6 +20,7 @@ import orjson
 from device_sim.errors import ScenarioError
 from device_sim.model import GroundTruth, Injection, InjectionSpec, Population
 from dolbom.alerts import DEFAULT_SEVERITY, AlertKind, Severity
+from dolbom.thresholds import CRITICAL_ON_ARRIVAL
 
 SCENARIO_DIR = Path(__file__).parent
 BUILTIN = ("demo", "evaluation", "load")
@@ -45,6 +46,11 @@ DEFAULT_HOURS: dict[str, float] = {
     AlertKind.LOW_BATTERY: 20.0,
     AlertKind.NO_DATA: 30.0,
 }
+# Injected readings go past the critical lines that open an alert on arrival
+# (dolbom.thresholds.CRITICAL_ON_ARRIVAL: SBP >= 180, glucose < 54, SpO2 <= 88, HR <= 40 or
+# >= 140), so the expected severity of those kinds is critical, not the kind's default.
+INJECTED_SEVERITY: dict[str, str] = {kind: Severity.CRITICAL.value
+                                     for kind, _, _ in CRITICAL_ON_ARRIVAL}
 DEFAULT_DEVICE: dict[str, str] = {
     AlertKind.DEVICE_OFFLINE: "pir-kitchen",
     AlertKind.LOW_BATTERY: "wear",
@@ -196,7 +202,8 @@ def resolve(
             day0 = origin.astimezone(person.tz).date() + timedelta(days=spec.day)
             start = datetime(day0.year, day0.month, day0.day, hh, mm, tzinfo=person.tz)
         hours = spec.hours if spec.hours is not None else DEFAULT_HOURS[spec.kind]
-        severity = spec.severity or DEFAULT_SEVERITY[AlertKind(spec.kind)].value
+        severity = (spec.severity or INJECTED_SEVERITY.get(spec.kind)
+                    or DEFAULT_SEVERITY[AlertKind(spec.kind)].value)
         device = spec.device or DEFAULT_DEVICE.get(spec.kind)
         resolved.append(Injection(spec.kind, spec.enrollee, start,
                                   start + timedelta(hours=hours), device, severity))

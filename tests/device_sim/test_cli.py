@@ -167,3 +167,15 @@ def test_unreachable_broker_is_one_line(capsys: pytest.CaptureFixture[str]) -> N
     assert main(["--no-provision", "--backfill-days", "0", "--live-seconds", "0"], settings) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "MQTT broker" in err[0]
+
+
+def test_dolbom_command_passes_options_to_the_simulator(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from dolbom.cli import main as dolbom_main
+
+    assert dolbom_main(["sim", "--bad-rate", "5"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--bad-rate" in err[0]
+    assert dolbom_main(["sim", "--help"]) == 0
+    assert "--backfill-days" in capsys.readouterr().out

@@ -26,7 +26,9 @@ def test_evaluation_ground_truth_covers_every_alert_kind(evaluation: Population)
     assert {t.kind for t in truths} == {k.value for k in AlertKind}
     for truth in truths:
         assert start <= truth.start <= truth.end <= end
-        assert truth.severity == DEFAULT_SEVERITY[AlertKind(truth.kind)]
+        expected = scenarios.INJECTED_SEVERITY.get(truth.kind,
+                                                   DEFAULT_SEVERITY[AlertKind(truth.kind)])
+        assert truth.severity == expected
     injected = {t.enrollee for t in truths}
     controls = {evaluation.people[i].key for i in scenarios.load("evaluation").controls}
     assert len(controls) >= 40 and not controls & injected
@@ -42,6 +44,12 @@ def test_ground_truth_jsonl_round_trip(evaluation: Population) -> None:
     first = records[0]
     assert set(first) >= {"enrollee", "enrollee_id", "kind", "start", "end", "severity"}
     assert first["enrollee_id"] == ids[first["enrollee"]]
+
+
+def test_critical_injections_expect_critical_alerts() -> None:
+    assert scenarios.INJECTED_SEVERITY == {
+        "hypertensive_crisis": "critical", "hypoglycemia": "critical", "low_spo2": "critical",
+        "bradycardia": "critical", "tachycardia": "critical"}
 
 
 def test_live_offsets_need_a_live_start(demo: Population) -> None:
