@@ -146,6 +146,9 @@ class AlertHub:
         region_id, care_worker_id = row["scope_region_id"], row["scope_care_worker_id"]
         message = frame(change_id, row)
         for subscriber in list(self.subscribers):
+            if subscriber.overflowed:  # its stream ended or never started
+                self.subscribers.discard(subscriber)
+                continue
             if not may_see(subscriber.principal, region_id, care_worker_id):
                 continue
             try:
@@ -165,10 +168,12 @@ async def replay(
 
 
 async def event_stream(
-    hub: AlertHub, principal: Principal, last_event_id: int | None
+    hub: AlertHub, subscriber: Subscriber, last_event_id: int | None
 ) -> AsyncIterator[bytes]:
-    """The SSE body for one client: missed changes, then live ones, with heartbeats."""
-    subscriber = hub.subscribe(principal)
+    """The SSE body for one client (subscribed before its headers are sent, so nothing
+    committed after the client sees the stream open is missed): missed changes, then live
+    ones, with heartbeats."""
+    principal = subscriber.principal
     try:
         sent_up_to = 0
         yield b"retry: %d\n: connected\n\n" % RETRY_MS

@@ -65,8 +65,9 @@ async def stream_alerts(
         resume = int(last_event_id)
     await record(conn, user, "stream_alerts", resource="alerts/stream", client_addr=addr,
                  detail={"last_event_id": resume})
+    hub = request.app.state.hub
     return StreamingResponse(
-        event_stream(request.app.state.hub, user, resume),
+        event_stream(hub, hub.subscribe(user), resume),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

@@ -28,7 +28,7 @@ def test_bad_and_expired_tokens(client: TestClient, world: World) -> None:
                           "region": None, "iat": now - timedelta(hours=2), "exp": now - timedelta(hours=1)},
                          SECRET, algorithm="HS256")
     forged = jwt.encode({"iss": "dolbom", "sub": "1", "name": "admin", "role": "admin", "region": None,
-                         "exp": now + timedelta(hours=1)}, "another-secret-of-enough-length",
+                         "exp": now + timedelta(hours=1)}, "another-secret-of-enough-length-x",
                         algorithm="HS256")
     unsigned = jwt.encode({"iss": "dolbom", "sub": "1", "name": "x", "role": "admin",
                            "exp": now + timedelta(hours=1)}, None, algorithm="none")
