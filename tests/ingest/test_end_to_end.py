@@ -58,6 +58,8 @@ def test_readings_events_status_and_zigbee_are_stored(
     assert scalar(db, "SELECT value FROM counters WHERE name = 'events_stored'") == 2
     assert scalar(db, "SELECT count(DISTINCT enrollee_id) FROM scoring_queue") == 1
     assert ingest.alive
+    assert ingest.stop() == 0  # SIGTERM: stores, acknowledges, exits cleanly
+    assert "Traceback" not in ingest.log() and "ingest stopped" in ingest.log()
 
 
 def test_unknown_device_is_quarantined_then_accepted_once_provisioned(
