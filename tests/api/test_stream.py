@@ -154,3 +154,27 @@ def test_bad_last_event_id_is_422(live_server: LiveServer, world: World) -> None
                          headers={**world.headers("cw_a1"), "Last-Event-ID": "abc"})
     assert response.status_code == 422
     assert httpx.get(f"{live_server.url}/v1/alerts/stream").status_code == 401
+
+
+def test_listener_reconnects_and_replays_what_it_missed(
+    live_server: LiveServer, world: World, db: psycopg.Connection, clients: list[SseClient]
+) -> None:
+    client = SseClient(live_server.url, world.token("cw_a1"))
+    clients.append(client)
+    killed = db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND application_name = %s",
+                        (stream_module.LISTENER_NAME,)).fetchall()
+    assert killed == [(True,)]
+    # Opened while the process has no listening connection: replayed from alert_changes.
+    alert_id = open_alert(db, world.enrollees["a1"], kind="fall").alert_id
+    assert [a["id"] for a in client.alerts(1)] == [alert_id]
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        row = db.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                         "AND application_name = %s", (stream_module.LISTENER_NAME,)).fetchone()
+        if row == (1,):
+            break
+        time.sleep(0.1)
+    assert row == (1,)
+    second = open_alert(db, world.enrollees["a1"], kind="sos").alert_id
+    assert [a["id"] for a in client.alerts(1)] == [second]
