@@ -81,7 +81,7 @@ class DayBuilder:
 
     # -- helpers ---------------------------------------------------------------------------
     def ms(self, minute: float) -> int:
-        return self.base_ms + round(minute * 60_000)
+        return self.base_ms + int(minute * 60_000)
 
     def active(self, kind: str) -> list[tuple[Injection, float, float]]:
         return [(i, s, e) for i, s, e in self.inj if i.kind == kind and e > 0 and s < MIN_PER_DAY]

@@ -105,11 +105,14 @@ def encode_day(person: Person, records: DayRecords, backlog_until_ms: int | None
     # zigbee sensors: live zigbee2mqtt states, or the hub's timestamped backlog.
     z_events: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
     z_readings: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
+    z_topics = {key: wire.z2m_topic(ids[key]) for key in ids}
+    cutoff = backlog_until_ms if backlog_until_ms is not None else -1
+    check_silence = bool(records.silent)
     for key, ts, state in records.z2m:
-        if silent(key, ts):
+        if check_silence and silent(key, ts):
             continue
-        if not backlog(ts):
-            frames.append((ts, wire.z2m_topic(ids[key]), dumps(state), 1, False))
+        if ts >= cutoff:
+            frames.append((ts, z_topics[key], dumps(state), 1, False))
             continue
         due = (ts // BACKLOG_UPLOAD_MS + 1) * BACKLOG_UPLOAD_MS
         if state.get("occupancy") is True:

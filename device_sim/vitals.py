@@ -32,6 +32,11 @@ SPO2_NORMAL_MIN = T["spo2_low"].value + 2  # 93 %
 TEMP_NORMAL_MAX = T["fever"].value - 0.4  # 37.4 °C
 
 
+def _clip(value: float, low: float, high: float) -> float:
+    """Scalar clip (np.clip costs microseconds per call on scalars)."""
+    return min(high, max(low, float(value)))
+
+
 def zigbee_battery(b: DayBuilder) -> dict[str, int]:
     """Battery % of each zigbee sensor: a slow, steady decline (CR2032 cells last ~2 years)."""
     days = b.day.toordinal() - 739617  # days since 2026-01-01
@@ -39,7 +44,7 @@ def zigbee_battery(b: DayBuilder) -> dict[str, int]:
     for device in b.p.devices:
         if device.zigbee:
             b0 = 70 + zlib.crc32(device.device_id.encode()) % 31
-            batteries[device.key] = int(np.clip(round(b0 - 0.03 * days), 35, 100))
+            batteries[device.key] = int(_clip(round(b0 - 0.03 * days), 35, 100))
     return batteries
 
 
@@ -94,7 +99,7 @@ def wearable(b: DayBuilder, steps: np.ndarray) -> None:
     low_spo2 = _windows(b, K.LOW_SPO2)
     for t in (3 * 60 + r.uniform(0, 30), 14 * 60 + r.uniform(0, 60), 20.5 * 60):
         if worn[int(t)] and not _inside(t, low_spo2):
-            v = np.clip(round(p.spo2 + r.normal(0, 0.8)), SPO2_NORMAL_MIN, 99)
+            v = _clip(round(p.spo2 + r.normal(0, 0.8)), SPO2_NORMAL_MIN, 99)
             stream.append((b.ms(t), {"spo2": float(v)}))
     for s, e in low_spo2:
         for t in np.arange(max(0.0, s), min(1440.0, e), 15.0):
@@ -108,7 +113,7 @@ def wearable(b: DayBuilder, steps: np.ndarray) -> None:
                                         "respiratory_rate": float(round(r.normal(15.5, 1.2)))}))
     t = wake + 30
     if worn[int(t)] and not _inside(t, fever):
-        temp = np.clip(p.temp_c + r.normal(0, 0.15), 35.9, TEMP_NORMAL_MAX)
+        temp = _clip(p.temp_c + r.normal(0, 0.15), 35.9, TEMP_NORMAL_MAX)
         stream.append((b.ms(t), {"body_temp": round(float(temp), 1)}))
     for s, e in fever:  # IDSA 2008: > 37.8 °C is fever in an older adult
         for t in np.arange(max(0.0, s), min(1440.0, e), 240.0):
@@ -146,9 +151,9 @@ def measurements(b: DayBuilder) -> None:
     for t, surge, prob in ((wake + 20 + r.uniform(0, 10), 6.0, 0.9),
                            (20 * 60 + r.normal(0, 20), 0.0, 0.8)):
         if r.random() < prob and not b.blocked(t) and not near(t, crisis):
-            sbp = np.clip(p.sbp + surge + r.normal(0, 7), 95, SBP_NORMAL_MAX)
-            dbp = np.clip(p.dbp + surge / 3 + r.normal(0, 5), 55, min(DBP_NORMAL_MAX, sbp - 25))
-            pulse = np.clip(p.hr_rest + r.normal(2, 4), *HR_NORMAL)
+            sbp = _clip(p.sbp + surge + r.normal(0, 7), 95, SBP_NORMAL_MAX)
+            dbp = _clip(p.dbp + surge / 3 + r.normal(0, 5), 55, min(DBP_NORMAL_MAX, sbp - 25))
+            pulse = _clip(p.hr_rest + r.normal(2, 4), *HR_NORMAL)
             out.readings.append(("bp", b.ms(t), {"systolic_bp": int(sbp), "diastolic_bp": int(dbp),
                                                  "heart_rate": int(pulse)}))
     for s, _ in crisis:  # AHA/ACC 2017: >= 180/120; re-measured after a few minutes' rest
@@ -171,7 +176,7 @@ def measurements(b: DayBuilder) -> None:
         times.append((wake + 10, 94 + r.normal(0, 7)))
     for t, value in times:
         if not b.blocked(t) and not near(t, hypo + hyper):
-            out.readings.append(("glu", b.ms(t), {"glucose": int(np.clip(value, *GLUCOSE_NORMAL))}))
+            out.readings.append(("glu", b.ms(t), {"glucose": int(_clip(value, *GLUCOSE_NORMAL))}))
     for s, _ in hypo:  # ADA 2024: < 54 mg/dL level 2; re-check 15 min after 15 g carbohydrate
         out.readings.append(("glu", b.ms(s), {"glucose": int(r.integers(42, 52))}))
         out.readings.append(("glu", b.ms(s + 15), {"glucose": int(r.integers(66, 82))}))
@@ -192,7 +197,7 @@ def _wear_battery(b: DayBuilder, minute: float) -> int:
     hours = k * 24 + minute / 60 - 20.5
     if hours < 0:
         hours += b.p.wear_charge_days * 24
-    return int(np.clip(round(100 - 0.5 * hours), 20, 100))
+    return int(_clip(round(100 - 0.5 * hours), 20, 100))
 
 
 def status(b: DayBuilder) -> None:
@@ -227,6 +232,6 @@ def status(b: DayBuilder) -> None:
     for hour in range(24):
         temp = base + 1.2 * math.sin((hour - 9) / 24 * 2 * math.pi) + r.normal(0, 0.2)
         state: dict[str, Any] = {"temperature": round(temp, 1),
-                                 "humidity": round(float(np.clip(r.normal(46, 4), 25, 70)), 1),
+                                 "humidity": round(min(70.0, max(25.0, r.normal(46, 4))), 1),
                                  "battery": battery, "linkquality": lq}
         out.z2m.append(("pir-living", b.ms(hour * 60 + 30), state))

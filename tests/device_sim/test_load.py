@@ -32,7 +32,7 @@ def test_load_sends_valid_readings_and_counts_acks(broker: Broker, qos: int, bat
     def on_message(client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
         if msg.topic.split("/")[2].startswith(prefix + "-"):
             with lock:
-                received.append((msg.topic, msg.payload))
+                received.append((msg.topic, bytes(msg.payload)))
 
     sub.on_message = on_message
     sub.connect("127.0.0.1", broker.port)
