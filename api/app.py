@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -46,6 +47,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.pool = await open_pool(settings.database_url)
         app.state.hub = AlertHub(settings.database_url, app.state.pool)
         await app.state.hub.start()
+        gc.freeze()  # start-up objects leave the collector's generations: shorter GC pauses
         try:
             yield
         finally:
