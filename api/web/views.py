@@ -105,12 +105,17 @@ async def inbox(request: Request, conn: Conn, user: WebUser, addr: ClientAddr) -
     payload = [alert.model_dump(mode="json") for alert in alerts]
     return _render(request, "inbox.html", {
         "user": user,
-        "alerts_json": Markup(orjson.dumps(payload).decode().replace("</", "<\\/")),
-        "text_json": Markup(orjson.dumps(translator(pick_lang(
+        "alerts_json": _script_json(payload),
+        "text_json": _script_json(translator(pick_lang(
             request.query_params.get("lang"), request.cookies.get(LANG_COOKIE),
-            request.headers.get("accept-language")))).decode().replace("</", "<\\/")),
+            request.headers.get("accept-language")))),
         "outcomes": [o.value for o in Outcome],
     })
+
+def _script_json(value: Any) -> Markup:
+    """JSON safe inside a <script> element: no "<" can end it or open a comment."""
+    return Markup(orjson.dumps(value).decode().replace("<", "\\u003c"))
+
 
 def _chart_thresholds(metric: str, effective: dict[str, float]) -> list[tuple[str, float]]:
     return [(t.name, effective[t.name]) for t in THRESHOLDS

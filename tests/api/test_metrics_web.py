@@ -69,3 +69,14 @@ def test_web_pages_follow_the_roles(client: TestClient, world: World, db: psycop
     rows = db.execute("SELECT action FROM access_audit WHERE username = 'staff_a'").fetchall()
     actions = [r[0] for r in rows]
     assert "view_inbox" in actions and "view_region_page" in actions
+
+
+def test_names_cannot_inject_markup(client: TestClient, world: World, db: psycopg.Connection) -> None:
+    evil = "<script>alert(1)</script><!--"
+    db.execute("UPDATE enrollees SET name = %s WHERE id = %s", (evil, world.enrollees["a1"]))
+    open_alert(db, world.enrollees["a1"], kind="sos", summary="</script><img src=x onerror=alert(2)>")
+    client.cookies.set("dolbom_token", world.token("cw_a1"))
+    for page in (client.get("/app"), client.get(f"/app/enrollees/{world.enrollees['a1']}")):
+        assert page.status_code == 200
+        assert "<script>alert(1)" not in page.text and "<img src=x" not in page.text
+        assert "<!--" not in page.text
