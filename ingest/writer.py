@@ -214,11 +214,11 @@ def _store_events(
     rows: list[tuple[int, int, int, datetime, str | None]],
     windows: dict[int, tuple[datetime, datetime]], result: BatchResult,
 ) -> None:
-    with conn.cursor() as cur:
-        with cur.copy(queries.COPY_EVENTS) as copy:
-            for row in rows:
-                copy.write_row(row)
-        inserted = cur.execute(queries.INSERT_EVENTS, {"urgent": URGENT_EVENT_CODES}).fetchall()
+    columns = list(zip(*rows, strict=True))
+    inserted = conn.execute(queries.INSERT_EVENTS, {
+        "device": list(columns[0]), "enrollee": list(columns[1]), "type": list(columns[2]),
+        "ts": list(columns[3]), "data": list(columns[4]), "urgent": URGENT_EVENT_CODES,
+    }).fetchall()
     for device, lo, hi, count, types, stamps, datas in inserted:
         result.events_stored += count
         info = registry.by_id(device)
