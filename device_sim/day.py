@@ -136,9 +136,11 @@ class DayBuilder:
         for t in r.uniform(wake + 60, bed - 20, int(r.integers(4, 7))):
             self.bathroom_visits.append((float(t), float(t) + float(r.uniform(3, 6)), False))
         self.bathroom_visits.append((bed - 12, bed - 4, False))
-        if r.random() < 0.5:  # an afternoon nap in the bedroom
+        if r.random() < 0.5:  # an afternoon nap in the bedroom: asleep, so hardly any motion
             nap = r.uniform(13.3 * 60, 15 * 60)
-            self.paint(nap, nap + r.uniform(25, 55), BEDROOM)
+            nap_end = nap + r.uniform(25, 55)
+            self.paint(nap, nap_end, BEDROOM)
+            self.asleep[int(nap) + 3: int(nap_end)] = True
         # Going out: senior centre, market, a walk; less at weekends and for frail people.
         decline = self.decline_factor()
         p_out = self.p.outing_prob * (0.7 if s.weekend else 1.0) * (0.4 + 0.6 * decline)
@@ -151,11 +153,11 @@ class DayBuilder:
             self.outings.append((a, a + r.uniform(40, 100)))
         for a, b in self.outings:
             self.paint(a, b, AWAY)
+            self.asleep[max(0, int(a)): min(MIN_PER_DAY, math.ceil(b))] = False
         for a, b, night_visit in self.bathroom_visits:
             if not self.blocked(a):
                 self.paint(a, b, BATHROOM)
-                if night_visit:
-                    self.asleep[int(a): math.ceil(b) + 3] = False
+                self.asleep[int(a): math.ceil(b) + (3 if night_visit else 0)] = False
         # Shower every other day, morning: the band comes off.
         if (self.day.toordinal() + self.p.phase) % 2 == 0:
             t = wake + 15

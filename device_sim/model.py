@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -127,6 +127,13 @@ class Population:
     people: tuple[Person, ...]
     injections: tuple[InjectionSpec, ...] = field(default=())
     history_days: int = 7
+
+    def subset(self, keys: set[str]) -> Population:
+        """The same scenario restricted to some enrollees (their days are unchanged)."""
+        people = tuple(p for p in self.people if p.key in keys)
+        indexes = {p.index for p in people}
+        return replace(self, people=people,
+                       injections=tuple(i for i in self.injections if i.enrollee in indexes))
 
     def person(self, key: str) -> Person:
         for person in self.people:

@@ -190,8 +190,11 @@ def resolve(
 ) -> list[Injection]:
     """Absolute times of every injection (``live_offset`` ones need ``live_start``)."""
     resolved: list[Injection] = []
+    people = {p.index: p for p in population.people}
     for spec in population.injections:
-        person = population.people[spec.enrollee]
+        person = people.get(spec.enrollee)
+        if person is None:  # not in this (sub-)population
+            continue
         if spec.live_offset_s is not None:
             if live_start is None:
                 continue
@@ -244,13 +247,14 @@ def ground_truth(
     if origin is None:
         origin = origin_for(start, population.people[0].timezone)
     truths = []
+    keys = {p.index: p.key for p in population.people}
     for inj in resolve(population, origin, live_start):
         if inj.end < start or inj.start >= end:
             continue
         detail = _DETAIL[AlertKind(inj.kind)]
         if inj.device:
             detail = f"{detail} ({inj.device})"
-        truths.append(GroundTruth(population.people[inj.enrollee].key, inj.kind, inj.start,
+        truths.append(GroundTruth(keys[inj.enrollee], inj.kind, inj.start,
                                   inj.end, inj.severity, detail))
     truths.sort(key=lambda t: (t.start, t.enrollee, t.kind))
     return truths

@@ -88,3 +88,13 @@ def test_generation_starts_on_any_day(demo: Population) -> None:
     start = START + timedelta(hours=10, minutes=7)
     msgs = list(generate.messages(demo, start, start + timedelta(hours=2)))
     assert msgs and msgs[0].sent_at >= start
+
+
+def test_a_subset_generates_the_same_days_for_its_people(demo: Population) -> None:
+    start, end = window(1)
+    keys = {demo.people[1].key, demo.people[4].key}
+    sub = demo.subset(keys)
+    prefixes = tuple(f"-e{p.index:04d}-" for p in sub.people)
+    whole = [m for m in generate.messages(demo, start, end)
+             if any(x in m.topic for x in prefixes)]
+    assert whole == list(generate.messages(sub, start, end))

@@ -61,9 +61,11 @@ def data(evaluation: Population) -> Data:
     controls = [evaluation.people[i].key for i in scen.controls[:: max(1, len(scen.controls)
                                                                      // CONTROLS_CHECKED)]]
     keys |= set(controls)
-    owner = {d.device_id: p.key for p in evaluation.people if p.key in keys for d in p.devices}
+    subset = evaluation.subset(keys)
+    assert scenarios.ground_truth(subset, start, end) == truths  # a subset changes nobody's days
+    owner = {d.device_id: p.key for p in subset.people for d in p.devices}
     homes: dict[str, Home] = defaultdict(Home)
-    for m in generate.messages(evaluation, start, end):
+    for m in generate.messages(subset, start, end):
         device = m.topic.split("/")[2 if m.topic.startswith("dolbom") else 1]
         key = owner.get(device)
         if key is None:
