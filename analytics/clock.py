@@ -81,7 +81,15 @@ def inactivity(state: ActivityState, now: float) -> tuple[list[Finding], np.ndar
         state.last_door_ts >= state.last_activity_ts - AWAY_AFTER_DOOR_S
     )
     gap_h = (now - since) / HOUR
-    fire = state.has_home_sensors & awake & ~away & np.isfinite(state.last_activity_ts) & (gap_h > limit_h)
+    reporting = (now - state.last_data_ts) / HOUR <= NO_DATA_H  # a silent kit is no_data, not inactivity
+    fire = (
+        state.has_home_sensors
+        & awake
+        & ~away
+        & reporting
+        & np.isfinite(state.last_activity_ts)
+        & (gap_h > limit_h)
+    )
     clear = state.has_home_sensors & ~fire & (gap_h < limit_h)
     findings = []
     for i in np.flatnonzero(fire):

@@ -238,6 +238,11 @@ def evaluate(url: str, root: Path) -> dict[str, Any]:
         ids = store(conn, fitbit + kahn, ordonez)
         loaded = time.perf_counter() - started
         spans: dict[str, float] = {}
+        last_data: dict[str, datetime] = {}
+        for person, _, ts, _ in fitbit + kahn:
+            last_data[person] = max(last_data.get(person, ts), ts)
+        for person, _, _, ts in ordonez:
+            last_data[person] = max(last_data.get(person, ts), ts)
         for person, _, ts, _ in fitbit + kahn:
             spans[person] = max(spans.get(person, 0.0), (ts - REPLAY_START).total_seconds() / 86400)
         for person, _, _, ts in ordonez:
@@ -257,13 +262,17 @@ def evaluate(url: str, root: Path) -> dict[str, Any]:
     for name, prefix in (("fitbit", "fitbit-"), ("ordonez", "ordonez-"), ("kahn", "kahn-")):
         persons = [p for p in ids if p.startswith(prefix)]
         weeks = sum(max(spans.get(p, 0.0), 1.0) for p in persons) / 7
-        mine = [a for a in alerts if by_id[a[0]].startswith(prefix)]
+        ours = [a for a in alerts if by_id[a[0]].startswith(prefix)]
+        # the data set ends before the replay does: what comes after its last record is an
+        # artefact of the replay (no_data, inactivity of an empty file), reported apart
+        mine = [a for a in ours if a[3] <= last_data[by_id[a[0]]]]
         glucose_true = [a for a in mine if a[1] in ("hypoglycemia", "hyperglycemia")]
         false = [a for a in mine if a[1] not in ("hypoglycemia", "hyperglycemia")]
         kinds: dict[str, int] = defaultdict(int)
         for a in mine:
             kinds[a[1]] += 1
         entry = {
+            "after_end": len(ours) - len(mine),
             "people": len(persons),
             "person_weeks": weeks,
             "alerts": len(mine),
@@ -308,13 +317,16 @@ def evaluate(url: str, root: Path) -> dict[str, Any]:
 def print_report(result: dict[str, Any]) -> bool:
     ok = True
     print(f"real-data replays (load {result['load_s']:.0f} s, hourly replay {result['replay_s']:.0f} s)")
-    print("| data set | people | person-weeks | alerts | false alerts | false per person-week | by kind |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| data set | people | person-weeks | alerts | false alerts | false per person-week | by kind "
+        "| after the data set ends (excluded) |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for name, s in result["sets"].items():
         ok &= s["false_per_week"] <= 1.0
         print(
             f"| {name} | {s['people']} | {s['person_weeks']:.1f} | {s['alerts']} | {s['false']} | "
-            f"{s['false_per_week']:.2f} | {s['by_kind']} |"
+            f"{s['false_per_week']:.2f} | {s['by_kind']} | {s['after_end']} |"
         )
     k = result["sets"].get("kahn")
     if k:

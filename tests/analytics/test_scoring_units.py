@@ -163,8 +163,14 @@ def test_inactivity_cold_start_limit(gap_h: float, fires: bool) -> None:
 
 def test_inactivity_uses_personal_gap_and_respects_away_and_night() -> None:
     now = DAY + 14 * 3600
-    s = state(last_activity_ts=np.array([now - 3.5 * 3600]), gap_p90_h=np.array([2.0]))
+    s = state(
+        last_activity_ts=np.array([now - 3.5 * 3600]),
+        gap_p90_h=np.array([2.0]),
+        last_data_ts=np.array([now - 600]),
+    )
     assert clock.inactivity(s, now)[0]  # 3.5 h > max(3, 1.5 x 2.0)
+    silent = state(last_activity_ts=np.array([now - 20 * 3600]), last_data_ts=np.array([now - 17 * 3600]))
+    assert not clock.inactivity(silent, now)[0]  # the whole kit is silent: that is no_data
     away = state(last_activity_ts=np.array([now - 8 * 3600]), last_door_ts=np.array([now - 8 * 3600]))
     assert not clock.inactivity(away, now)[0]
     night = DAY + 2 * 3600
