@@ -14,10 +14,10 @@ import numpy as np
 from scipy.stats import theilslopes
 
 BASELINE_DAYS: Final = 28
-MIN_BASELINE_DAYS: Final = 14
+MIN_BASELINE_DAYS: Final = 7  # a week of normal days before the decline is judged
 CUSUM_K: Final = 0.5  # allowance, in robust sigmas (detects a sustained drop of >= 1 sigma)
 CUSUM_H: Final = 5.0  # decision interval (Page 1954; ARL0 of several hundred days at k=0.5)
-MIN_DROP: Final = 0.25  # the last week's median must be 25 % below the usual
+MIN_DROP: Final = 0.20  # the last week's median must be 20 % below the usual
 RECENT_DAYS: Final = 7
 SIGMA_FLOOR_FRACTION: Final = 0.10  # sigma at least 10 % of the usual level
 
