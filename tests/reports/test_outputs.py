@@ -82,21 +82,27 @@ def test_regional_pdf_renders_on_a4_with_korean_text(report: dict, tmp_path: Pat
 @needs_poppler
 def test_name_area_has_ink_only_with_a_name(report: dict, tmp_path: Path) -> None:
     """The Korean name draws glyphs, not empty boxes: the review page with names carries
-    clearly more ink in the name column than the same page with names blanked out."""
-    def name_column_ink(rows_report: dict) -> float:
+    clearly more ink in the name column than the same page with names blanked out, and two
+    different Hangul names of the same length draw different pixels (missing glyphs would
+    draw the same empty boxes for both)."""
+    def name_column(rows_report: dict) -> np.ndarray:
         pdf = render(rows_report, "pdf")
         (tmp_path / "n.pdf").write_bytes(pdf)
         subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "2", "-l", "2", "-singlefile",
                         str(tmp_path / "n.pdf"), str(tmp_path / "n")], check=True, timeout=60)
         page = imread(str(tmp_path / "n.png"))
         h, w = page.shape[:2]
-        column = page[int(0.08 * h):int(0.3 * h), int(0.12 * w):int(0.24 * w), :3]
-        return float((column.mean(axis=-1) < 0.5).mean())
+        return page[int(0.08 * h):int(0.3 * h), int(0.12 * w):int(0.24 * w), :3].mean(axis=-1) < 0.5
 
     blank = json.loads(json.dumps(report))
-    for row in blank["review"]:
-        row["name"] = " "
-    assert name_column_ink(report) > 3 * name_column_ink(blank) + 0.001
+    other = json.loads(json.dumps(report))
+    for row_blank, row_other in zip(blank["review"], other["review"], strict=True):
+        row_blank["name"] = " "
+        row_other["name"] = "".join(chr(0xAC00 + (ord(c) - 0xAC00 + 2_000) % 11_172)
+                                    if "가" <= c <= "힣" else c for c in row_other["name"])
+    named, unnamed, renamed = name_column(report), name_column(blank), name_column(other)
+    assert named.mean() > 1.5 * unnamed.mean() + 0.001
+    assert (named != renamed).mean() > 0.002
 
 
 @needs_poppler
