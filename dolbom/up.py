@@ -30,7 +30,6 @@ from store.migrate import migrate
 log = logging.getLogger(__name__)
 
 RESTART_BACKOFF_S = (1, 2, 5, 10, 30)
-DEMO_SPEED = 60  # one simulated hour per real minute
 DEMO_LOGIN = ("carer", "dolbom-demo")
 
 
@@ -116,8 +115,9 @@ def run(settings: Settings, *, demo: bool) -> int:
         Child("api", [*exe, "api"], env=env),
     ]
     if demo:
-        children.append(Child("sim", [*exe, "sim", "--scenario", "demo", "--speed",
-                                      str(DEMO_SPEED)], env=env))
+        # History is sent as fast as the broker takes it; live messages (the demo's SOS at
+        # +20 s, a BP crisis at +40 s, a fall at +60 s) go out on time.
+        children.append(Child("sim", [*exe, "sim", "--scenario", "demo"], env=env))
     stopping = False
 
     def _stop(signum: int, frame: FrameType | None) -> None:
