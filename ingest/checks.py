@@ -1,0 +1,206 @@
+"""Checks of CONTRACT §1 shared by the decoders: topics, timestamps, values (pure).
+
+Each check returns the clean value or raises ``Refused`` with a ``QuarantineReason`` code and
+a sentence a person can read; ``ingest.decode`` turns those into ``Reject``s.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any, Final
+
+import orjson
+
+from dolbom.wire import (
+    DEVICE_ID_RE,
+    MAX_FUTURE_SKEW,
+    MAX_PAST_AGE,
+    METRIC_BY_NAME,
+    TOPIC_PREFIX,
+    Z2M_PREFIX,
+    EventType,
+    QuarantineReason,
+    TopicKind,
+)
+
+Q = QuarantineReason
+EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+# Epoch milliseconds accepted as a timestamp at all (years 1970-9999); the 30-day/5-minute
+# window is checked separately so its reason can be precise.
+_MAX_EPOCH_MS: Final = 253402300799999
+_SHOW_CHARS: Final = 40
+_DOLBOM_KINDS: Final = {
+    "reading": TopicKind.READING,
+    "event": TopicKind.EVENT,
+    "status": TopicKind.STATUS,
+}
+
+
+class Refused(Exception):
+    """One item (or the whole message) is refused for ``code``, with ``reason``."""
+
+    def __init__(self, code: QuarantineReason, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+def show(value: object) -> str:
+    """A short, printable rendering of untrusted input for a reason text (no NUL, no newline)."""
+    text = repr(value)
+    return text if len(text) <= _SHOW_CHARS else text[: _SHOW_CHARS - 3] + "..."
+
+
+@lru_cache(maxsize=65536)
+def parse_topic(topic: str) -> tuple[TopicKind, str] | None:
+    """(kind, device_id) for a topic of CONTRACT §1, or None."""
+    parts = topic.split("/")
+    if len(parts) == 4 and f"{parts[0]}/{parts[1]}" == TOPIC_PREFIX:
+        kind = _DOLBOM_KINDS.get(parts[3])
+        if kind is not None and DEVICE_ID_RE.match(parts[2]):
+            return kind, parts[2]
+        return None
+    if parts[0] == Z2M_PREFIX and DEVICE_ID_RE.match(parts[1] if len(parts) > 1 else ""):
+        if len(parts) == 2:
+            return TopicKind.Z2M_STATE, parts[1]
+        if len(parts) == 3 and parts[2] == "availability":
+            return TopicKind.Z2M_AVAILABILITY, parts[1]
+    return None
+
+
+def parse_ts(raw: object, now: datetime) -> datetime:
+    """A timestamp of CONTRACT §1 (ISO 8601 with offset, or integer epoch ms), in the window
+    [now - 30 days, now + 5 minutes]; raises ``Refused`` otherwise."""
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        if not 0 <= raw <= _MAX_EPOCH_MS:
+            raise Refused(Q.BAD_TIMESTAMP, f"ts {show(raw)} is not a plausible epoch in ms")
+        ts = EPOCH + timedelta(milliseconds=raw)
+    elif isinstance(raw, str):
+        try:
+            ts = datetime.fromisoformat(raw)
+        except ValueError:
+            raise Refused(
+                Q.BAD_TIMESTAMP, f"ts {show(raw)} is not ISO 8601 (e.g. 2026-11-24T08:15:00+09:00)"
+            ) from None
+        if ts.tzinfo is None or ts.utcoffset() is None:
+            raise Refused(Q.BAD_TIMESTAMP, f"ts {show(raw)} has no UTC offset (e.g. +09:00)")
+    else:
+        raise Refused(
+            Q.BAD_TIMESTAMP,
+            f"ts {show(raw)} must be ISO 8601 with an offset or integer epoch milliseconds",
+        )
+    try:
+        if ts > now + MAX_FUTURE_SKEW:
+            raise Refused(
+                Q.FUTURE_TIMESTAMP,
+                f"ts {ts.isoformat()} is more than 5 minutes after receipt ({now.isoformat()})",
+            )
+        if ts < now - MAX_PAST_AGE:
+            raise Refused(
+                Q.STALE_TIMESTAMP,
+                f"ts {ts.isoformat()} is more than 30 days before receipt ({now.isoformat()})",
+            )
+    except OverflowError:
+        raise Refused(Q.BAD_TIMESTAMP, f"ts {show(raw)} is out of range") from None
+    return ts
+
+
+def as_number(raw: object) -> float | None:
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        return None
+    value = float(raw)
+    return value if math.isfinite(value) else None
+
+
+def check_claim(item: dict[str, Any], device_id: str) -> None:
+    claimed = item.get("device_id")
+    if claimed is not None and claimed != device_id:
+        raise Refused(
+            Q.WRONG_DEVICE,
+            f"payload claims device_id {show(claimed)} on the topic of device {device_id!r}",
+        )
+
+
+def kind_of(body: object) -> str:
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(
+        type(body), "a number" if isinstance(body, int | float) else "null"
+    )
+
+
+PLAIN_NUMBER: Final = (int, float)
+
+
+# datetime.fromtimestamp(ms / 1000) is 2.5x faster than EPOCH + timedelta(ms) and equal to it
+# for every ms up to 2100-01-01 (the float error stays under half a microsecond).
+FAST_MS_LIMIT: Final = 4_102_444_800_000
+
+
+def from_epoch_ms(ms: int, tz: Any) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz)
+
+
+def epoch_ms(ts: datetime) -> int:
+    return (ts - EPOCH) // timedelta(milliseconds=1)
+
+
+def check_value(name: str, raw: object) -> float:
+    metric = METRIC_BY_NAME.get(name)
+    if metric is None:
+        raise Refused(Q.UNKNOWN_METRIC, f"unknown metric {show(name)}")
+    value = as_number(raw)
+    if value is None:
+        raise Refused(Q.BAD_VALUE, f"{name} value {show(raw)} is not a number")
+    if metric.integer and not value.is_integer():
+        raise Refused(Q.BAD_VALUE, f"{name} value {show(raw)} must be a whole number")
+    if not metric.low <= value <= metric.high:
+        raise Refused(
+            Q.OUT_OF_RANGE,
+            f"{name} {value:g} {metric.unit} is outside the plausible range "
+            f"{metric.low:g}-{metric.high:g}",
+        )
+    return value
+
+
+def check_event_data(type_: str, data: object) -> dict[str, Any] | None:
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise Refused(Q.BAD_SHAPE, f"event data must be an object, got {kind_of(data)}")
+    if type_ == EventType.CHECKIN:
+        mood = data.get("mood")
+        if mood is not None and (
+            isinstance(mood, bool) or not isinstance(mood, int) or not 1 <= mood <= 5
+        ):
+            raise Refused(Q.BAD_VALUE, f"checkin mood {show(mood)} must be an integer 1-5")
+        answered = data.get("answered")
+        if answered is not None and not isinstance(answered, bool):
+            raise Refused(Q.BAD_VALUE, f"checkin answered {show(answered)} must be true/false")
+    if b"\\u0000" in orjson.dumps(data):
+        # PostgreSQL jsonb cannot store U+0000.
+        raise Refused(Q.BAD_VALUE, "event data contains a NUL character (\\u0000)")
+    return data
+
+
+def parse_battery(raw: object) -> int:
+    value = as_number(raw)
+    if value is None:
+        raise Refused(Q.BAD_VALUE, f"battery {show(raw)} is not a number")
+    if not 0 <= value <= 100:
+        raise Refused(Q.OUT_OF_RANGE, f"battery {value:g} is outside 0-100 %")
+    return round(value)
+
+
+def parse_json(payload: bytes) -> object:
+    try:
+        return orjson.loads(payload)
+    except orjson.JSONDecodeError as error:
+        try:
+            payload.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            raise Refused(
+                Q.NOT_UTF8, f"payload is not UTF-8 (byte {bad.start}: {bad.reason})"
+            ) from None
+        raise Refused(Q.NOT_JSON, f"payload is not JSON ({error.msg} at char {error.pos})") \
+            from None
