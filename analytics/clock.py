@@ -15,11 +15,11 @@ from analytics.model import Finding
 HOUR: Final = 3600.0
 # inactivity: no movement at home during the person's waking hours for longer than
 # INACTIVITY_FACTOR x their usual longest daytime gap (90th percentile over 2 weeks), never
-# less than INACTIVITY_MIN_H; population default 4 h on a cold start.
+# less than INACTIVITY_MIN_H; population default 4.5 h from 08:00 on a cold start.
 INACTIVITY_MIN_H: Final = 3.0
-INACTIVITY_DEFAULT_H: Final = 4.0
+INACTIVITY_DEFAULT_H: Final = 4.5
 INACTIVITY_FACTOR: Final = 1.5
-DEFAULT_WAKE_H: Final = 7.5
+DEFAULT_WAKE_H: Final = 8.0  # cold start: a late riser is not inactive at 11:30
 DEFAULT_SLEEP_H: Final = 21.5
 AWAY_AFTER_DOOR_S: Final = 60.0  # the door was the last thing that moved: probably out
 # Long enough for a night in bed plus a day out with home sensors only (Ordóñez replay).

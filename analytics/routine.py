@@ -84,6 +84,7 @@ class _Standardiser:
     scale_: np.ndarray
     low_: np.ndarray
     high_: np.ndarray
+    own_: np.ndarray
     n_days_: int
     personal_: bool
 
@@ -104,6 +105,7 @@ class _Standardiser:
                 low = np.nanpercentile(X, 10, axis=0) if X.size else np.full(X.shape[1], np.nan)
                 high = np.nanpercentile(X, 90, axis=0) if X.size else np.full(X.shape[1], np.nan)
         own = counts >= MIN_DAYS
+        self.own_ = own  # features with enough of the person's own days to be compared at all
         self.center_ = np.where(own, center, pop_c)
         self.scale_ = np.maximum(np.where(own, MAD_TO_SIGMA * mad, pop_s), _FLOOR)
         self.low_ = np.where(own, low, pop_c - pop_s)
@@ -113,6 +115,7 @@ class _Standardiser:
     def z(self, X: np.ndarray) -> np.ndarray:
         """Robust z per feature; 0 where a value is missing."""
         Z = (np.asarray(X, dtype=float) - self.center_) / self.scale_
+        Z = np.where(self.own_ | ~self.personal_, Z, 0.0)  # a feature she rarely has says nothing yet
         return np.clip(np.nan_to_num(Z, nan=0.0), -Z_CLIP, Z_CLIP)
 
 

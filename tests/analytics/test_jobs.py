@@ -123,11 +123,11 @@ def test_inactivity_by_the_clock_then_resolved(db_url: str, db: psycopg.Connecti
     store_events(db, pir, enrollee, [(morning + timedelta(minutes=10 * i), "motion", None) for i in range(6)])
     run_once(db_url, morning + timedelta(hours=4))
     assert alerts_of(db, enrollee) == []
-    run_once(db_url, morning + timedelta(hours=5, minutes=1))  # 4 h since 09:50
+    run_once(db_url, morning + timedelta(hours=5, minutes=25))  # 4.6 h since 09:50 (cold start 4.5 h)
     ((kind, severity, status, _, summary, evidence, _),) = alerts_of(db, enrollee)
     assert (kind, severity, status) == ("inactivity", "high", "open")
     assert "No movement at home" in summary and evidence["baseline"]["source"].startswith("population")
-    back = morning + timedelta(hours=5, minutes=30)
+    back = morning + timedelta(hours=5, minutes=40)
     store_events(db, pir, enrollee, [(back, "motion", None)])
     run_once(db_url, back + timedelta(minutes=1))
     run_once(db_url, back + timedelta(minutes=32))

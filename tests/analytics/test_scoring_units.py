@@ -151,7 +151,7 @@ def state(**overrides: object) -> clock.ActivityState:
 DAY = 86400.0 * 100  # a midnight (UTC offset 0)
 
 
-@pytest.mark.parametrize(("gap_h", "fires"), [(3.9, False), (4.1, True)])
+@pytest.mark.parametrize(("gap_h", "fires"), [(4.4, False), (4.6, True)])
 def test_inactivity_cold_start_limit(gap_h: float, fires: bool) -> None:
     now = DAY + 14 * 3600
     s = state(last_activity_ts=np.array([now - gap_h * 3600]), last_data_ts=np.array([now]))
