@@ -72,8 +72,10 @@ def declining_activity(series: np.ndarray, monitor_days: int = 21) -> DeclineVer
             peak, onset = s, start
     recent_vals = watch[-RECENT_DAYS:]
     recent = float(np.nanmedian(recent_vals)) if np.isfinite(recent_vals).any() else float("nan")
-    slope, _, _ = theil_sen(np.arange(watch.size, dtype=float), watch)
-    alert = s >= CUSUM_H and recent <= (1 - MIN_DROP) * usual
+    slope, _, slope_high = theil_sen(np.arange(watch.size, dtype=float), watch)
+    # a sustained drop (CUSUM) or a steady one (the whole Theil–Sen interval below zero), and in
+    # either case the last week well below the usual: noisy days alone never alert
+    alert = (s >= CUSUM_H or slope_high < 0) and recent <= (1 - MIN_DROP) * usual
     offset = series.size - monitor_days
     return DeclineVerdict(s, alert, usual, recent, slope * 7, None if onset is None else offset + onset, True)
 
