@@ -38,7 +38,7 @@ from store.migrate import migrate
 
 ADMIN_URL = os.environ.get("DOLBOM_BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SEED = 1
-STEP = timedelta(minutes=10)
+STEP = timedelta(minutes=30)
 WITHIN = timedelta(hours=48)
 CRITICAL = ("sos", "fall", "hypertensive_crisis", "hypoglycemia", "low_spo2")
 SEOUL = ZoneInfo("Asia/Seoul")
