@@ -50,7 +50,12 @@ def declining_activity(series: np.ndarray, monitor_days: int = 21) -> DeclineVer
     week) so that at least MIN_BASELINE_DAYS remain for the baseline.
     """
     series = np.asarray(series, dtype=float)
-    monitor_days = int(np.clip(series.size - MIN_BASELINE_DAYS, RECENT_DAYS, monitor_days))
+    # the baseline needs MIN_BASELINE_DAYS days *with data*: a missing first day (enrolment at
+    # noon, a day the band was off) must shrink the monitored stretch, not void the baseline
+    finite_at = np.flatnonzero(np.isfinite(series))
+    enough = finite_at.size >= MIN_BASELINE_DAYS
+    known_base = int(finite_at[MIN_BASELINE_DAYS - 1]) + 1 if enough else series.size
+    monitor_days = int(np.clip(series.size - known_base, RECENT_DAYS, monitor_days))
     base = (
         series[-(monitor_days + BASELINE_DAYS) : -monitor_days] if series.size > monitor_days else series[:0]
     )
@@ -71,7 +76,12 @@ def declining_activity(series: np.ndarray, monitor_days: int = 21) -> DeclineVer
         if s > peak:
             peak, onset = s, start
     recent_vals = watch[-RECENT_DAYS:]
-    recent = float(np.nanmedian(recent_vals)) if np.isfinite(recent_vals).any() else float("nan")
+    # the last week's level: its median or its mean, whichever is lower (measured on the
+    # simulator's 20-day declines: the median alone missed a decline with one low day in it)
+    finite_recent = recent_vals[np.isfinite(recent_vals)]
+    recent = (
+        float(min(finite_recent.mean(), np.median(finite_recent))) if finite_recent.size else float("nan")
+    )
     slope, _, slope_high = theil_sen(np.arange(watch.size, dtype=float), watch)
     # a sustained drop (CUSUM) or a steady one (the whole Theil–Sen interval below zero), and in
     # either case the last week well below the usual: noisy days alone never alert

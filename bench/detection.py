@@ -41,6 +41,11 @@ SEED = 1
 STEP = timedelta(minutes=30)
 WITHIN = timedelta(hours=48)
 CRITICAL = ("sos", "fall", "hypertensive_crisis", "hypoglycemia", "low_spo2")
+# Gradual kinds: the simulator ramps a declining_activity over its whole window (20 days to
+# -40 %), so "48 h after onset" is before the decline is even 10 % deep. For these, an alert
+# counts as found when it comes during the window or within WITHIN after its end; the delay
+# from onset is still reported as is.
+GRADUAL = ("declining_activity",)
 SEOUL = ZoneInfo("Asia/Seoul")
 
 
@@ -115,7 +120,11 @@ def evaluate(truths: list[dict[str, Any]], log: AlertLog, controls: set[int], da
         k["per_truth"].append(len(hits))
         if hits:
             delay = min(detection_time(a, log) for a in hits) - start
-            within = truth["kind"] in CRITICAL or delay <= WITHIN
+            within = (
+                truth["kind"] in CRITICAL
+                or delay <= WITHIN
+                or (truth["kind"] in GRADUAL and start + delay <= end + WITHIN)
+            )
             if within:
                 k["found"] += 1
                 k["delays"].append(max(delay.total_seconds(), 0.0))

@@ -275,3 +275,25 @@ def test_escalation_of_unacknowledged_critical() -> None:
     assert not lifecycle.escalation_due(active(severity="critical"), 299)
     assert not lifecycle.escalation_due(active(severity="critical", status="acknowledged"), 900)
     assert not lifecycle.escalation_due(active(severity="high"), 900)
+
+
+def test_declining_activity_missing_first_day_keeps_the_baseline() -> None:
+    """A day without data (enrolled at noon, band off) shrinks the monitored stretch; it must
+    not leave the baseline one day short forever (the simulator's declines went unjudged)."""
+    rng = np.random.default_rng(1)
+    series = rng.normal(4000, 300, 28)
+    series[8:] *= np.linspace(1.0, 0.6, 20)
+    series[0] = np.nan
+    verdict = trends.declining_activity(series)
+    assert verdict.enough_history and verdict.alert
+    assert np.isfinite(verdict.usual)
+
+
+def test_declining_activity_recent_level_uses_mean_or_median() -> None:
+    """One very low day in the last week pulls the mean, not the median; either at 20 % below
+    the usual (with the CUSUM or slope) is a decline, and a flat week at 10 % below is not."""
+    base = np.full(14, 5000.0) + np.tile([200.0, -200.0], 7)
+    flat = np.concatenate([base, np.full(14, 4500.0)])
+    assert not trends.declining_activity(flat).alert
+    dropped = np.concatenate([base, np.linspace(4800, 3500, 14)])
+    assert trends.declining_activity(dropped).alert
