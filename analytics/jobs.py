@@ -18,6 +18,7 @@ import numpy as np
 import psycopg
 
 from analytics import clock, context, lifecycle, queries
+from analytics.arrival import score_new_weights
 from analytics.features import ACTIVITY_EVENTS as ACTIVITY
 from analytics.features import DOOR_OPEN, DOORS
 from analytics.model import Finding
@@ -187,6 +188,7 @@ def _score_windows(
         Finding(ids[f.enrollee], f.kind, f.severity, f.onset_ts, f.summary, f.evidence, f.score)
         for f in findings
     ]
+    by_id += score_new_weights(conn, ids, batch, ctx.thresholds)
     t_now = now.timestamp()
     raised = apply_findings(conn, by_id, t_now)
     # hysteresis state for active vital alerts of these enrollees

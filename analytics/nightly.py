@@ -109,29 +109,8 @@ def refit_person(
     limit = history.thresholds["weight_gain_3d"]
     gain = trends.weight_gain(history.weight_days, history.weights, day_number + 1, limit)
     if gain.alert:
-        summary = (
-            f"Weight {gain.latest:.1f} kg, up {gain.gain_kg:.1f} kg in 3 days from {gain.reference:.1f} kg "
-            f"(limit {limit:g} kg, ESC 2021 heart failure)"
-        )
-        findings.append(
-            (
-                "rapid_weight_gain",
-                "medium",
-                summary,
-                {
-                    "summary": summary,
-                    "latest_kg": gain.latest,
-                    "reference_kg": gain.reference,
-                    "gain_kg": gain.gain_kg,
-                    "threshold": {
-                        "name": "weight_gain_3d",
-                        "value": limit,
-                        "source": "ESC 2021 heart failure",
-                    },
-                },
-                gain.gain_kg,
-            )
-        )
+        summary, evidence, score = trends.weight_finding(gain, limit)
+        findings.append(("rapid_weight_gain", "medium", summary, evidence, score))
     elif gain.cleared:
         clear.append("rapid_weight_gain")
     bp = trends.rising_bp(history.sbp_days, history.sbp, history.thresholds["sbp_stage2"])

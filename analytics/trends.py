@@ -8,7 +8,7 @@ explanation. Weight gain is the ESC 2021 heart-failure rule (> 2 kg in 3 days).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 from scipy.stats import theilslopes
@@ -112,6 +112,23 @@ def weight_gain(
     latest, reference = float(np.median(todays)), float(before.min())
     gain = latest - reference
     return WeightVerdict(gain, gain > limit_kg, gain <= limit_kg - clear_margin_kg, latest, reference)
+
+
+def weight_finding(verdict: WeightVerdict, limit_kg: float) -> tuple[str, dict[str, Any], float]:
+    """(summary, evidence, score) of a ``rapid_weight_gain`` verdict, for the nightly job and
+    for the minute cycle (which scores a weight as soon as it arrives)."""
+    summary = (
+        f"Weight {verdict.latest:.1f} kg, up {verdict.gain_kg:.1f} kg in 3 days from "
+        f"{verdict.reference:.1f} kg (limit {limit_kg:g} kg, ESC 2021 heart failure)"
+    )
+    evidence = {
+        "summary": summary,
+        "latest_kg": verdict.latest,
+        "reference_kg": verdict.reference,
+        "gain_kg": verdict.gain_kg,
+        "threshold": {"name": "weight_gain_3d", "value": limit_kg, "source": "ESC 2021 heart failure"},
+    }
+    return summary, evidence, verdict.gain_kg
 
 
 @dataclass(frozen=True, slots=True)

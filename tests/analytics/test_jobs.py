@@ -170,3 +170,32 @@ def test_missed_checkins_counted_from_the_store(db_url: str, db: psycopg.Connect
     run_once(db_url, T0 + 3 * day + timedelta(minutes=1))
     run_once(db_url, T0 + 3 * day + timedelta(minutes=62))
     assert alerts_of(db, enrollee)[0][2] == "resolved"
+
+
+def _weigh_in(db_url: str, db: psycopg.Connection, enrollee: int, today_kg: float) -> None:
+    scale, _ = make_device(db, enrollee, "scale")
+    for day, kg in ((-3, 60.0), (-2, 60.2), (-1, 60.1), (0, today_kg)):
+        at = T0 + timedelta(days=day)
+        store_readings(db, scale, enrollee, [(at, "weight", kg)])
+        run_once(db_url, at + timedelta(minutes=1))
+
+
+def test_weight_gain_alerts_on_arrival_of_the_crossing_reading(
+    db_url: str, db: psycopg.Connection, enrollee: int
+) -> None:
+    """ESC 2021: > 2 kg in 3 days. Scored in the minute cycle, not at the next nightly run."""
+    _weigh_in(db_url, db, enrollee, 62.1)
+    rows = alerts_of(db, enrollee)
+    assert [(r[0], r[2]) for r in rows] == [("rapid_weight_gain", "open")]
+    evidence = rows[0][5]
+    assert evidence["on_arrival"] and evidence["reference_kg"] == 60.0
+    assert evidence["threshold"]["source"].startswith("ESC")
+    onset = db.execute("SELECT onset_at FROM alerts WHERE enrollee_id = %s", (enrollee,)).fetchone()
+    assert onset is not None and onset[0] == T0
+
+
+def test_weight_gain_of_exactly_two_kg_is_not_an_alert(
+    db_url: str, db: psycopg.Connection, enrollee: int
+) -> None:
+    _weigh_in(db_url, db, enrollee, 62.0)
+    assert alerts_of(db, enrollee) == []

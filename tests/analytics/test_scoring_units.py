@@ -297,3 +297,15 @@ def test_declining_activity_recent_level_uses_mean_or_median() -> None:
     assert not trends.declining_activity(flat).alert
     dropped = np.concatenate([base, np.linspace(4800, 3500, 14)])
     assert trends.declining_activity(dropped).alert
+
+
+def test_weight_findings_on_arrival_ignore_later_readings() -> None:
+    from analytics.arrival import weight_findings
+
+    days = np.array([10.3, 11.3, 12.3, 13.3, 14.3])
+    kg = np.array([60.0, 60.3, 60.1, 62.2, 64.0])
+    (finding,) = weight_findings(days, kg, 13.3 * 86400, 2.0)
+    assert finding.kind == "rapid_weight_gain" and finding.onset_ts == 13.3 * 86400
+    assert finding.evidence["gain_kg"] == pytest.approx(2.2)
+    assert weight_findings(days[:3], kg[:3], 12.3 * 86400, 2.0) == []
+    assert weight_findings(days, kg, 13.3 * 86400, 2.5) == []  # a centre's override
