@@ -15,10 +15,16 @@ from analytics.model import Finding
 HOUR: Final = 3600.0
 # inactivity: no movement at home during the person's waking hours for longer than
 # INACTIVITY_FACTOR x their usual longest daytime gap (90th percentile over 2 weeks), never
-# less than INACTIVITY_MIN_H; population default 4.5 h from 08:00 on a cold start.
+# less than INACTIVITY_MIN_H nor more than INACTIVITY_MAX_H; population default 4.5 h from
+# 08:00 on a cold start.
 INACTIVITY_MIN_H: Final = 3.0
 INACTIVITY_DEFAULT_H: Final = 4.5
 INACTIVITY_FACTOR: Final = 1.5
+# Operational cap (no clinical guideline gives one): during waking hours, 3.5 h without any
+# movement at home is worth a call whatever the person's usual gaps (a "cognitive" profile's
+# long daytime gaps had pushed her limit past a 4 h immobility). Measured on the simulator's
+# controls: bench/RESULTS.md ``## analytics``.
+INACTIVITY_MAX_H: Final = 3.5
 DEFAULT_WAKE_H: Final = 8.0  # cold start: a late riser is not inactive at 11:30
 DEFAULT_SLEEP_H: Final = 21.5
 AWAY_AFTER_DOOR_S: Final = 60.0  # the door was the last thing that moved: probably out
@@ -71,7 +77,9 @@ def inactivity(state: ActivityState, now: float) -> tuple[list[Finding], np.ndar
     sleep = np.where(np.isfinite(state.sleep_h), state.sleep_h, DEFAULT_SLEEP_H)
     personal = np.isfinite(state.gap_p90_h)
     limit_h = np.where(
-        personal, np.maximum(INACTIVITY_MIN_H, INACTIVITY_FACTOR * state.gap_p90_h), INACTIVITY_DEFAULT_H
+        personal,
+        np.clip(INACTIVITY_FACTOR * state.gap_p90_h, INACTIVITY_MIN_H, INACTIVITY_MAX_H),
+        INACTIVITY_DEFAULT_H,
     )
     local = _local_h(np.full(state.enrollee_id.size, now), state.utc_offset_s)
     awake = (local >= wake) & (local < sleep)

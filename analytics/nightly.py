@@ -63,14 +63,16 @@ def refit_person(
     score = float(scores[-1])
     verdict = routine.explain(model, x[-1], score)
     persistent = x.shape[0] == 2 and routine.same_change(model, x[0], x[1])
+    strong = routine.strong_change(model, x[-1])
     has_today = bool(np.isfinite(x[-1]).sum() >= 3)
-    if verdict.alert and has_today and persistent:
+    if verdict.alert and has_today and (persistent or strong):
         evidence = {
             "summary": verdict.summary,
             "score": round(score, 1),
             "threshold": routine.ROUTINE_SCORE_MIN,
             "moved": verdict.moved,
             "model": model_name,
+            "confirmed_by": "two days in a row" if persistent else f"one day at z >= {routine.STRONG_Z:g}",
             "history_days": int(past.shape[0]),
             "baseline": "personal" if verdict.personal else "population default (cold start)",
         }

@@ -228,6 +228,18 @@ def explain(model: _Standardiser, x: np.ndarray, score: float) -> RoutineVerdict
 PERSIST_Z: Final = 2.5
 
 
+# One night this far out (robust z, before the Z_CLIP of 6) is a change on its own, the next
+# morning: 7 toilet visits against a usual 1-2 is z >= 6. Measured on the simulator's controls
+# (bench/RESULTS.md ``## analytics``): false alerts stay within the 0.3/enrollee-week budget.
+STRONG_Z: Final = 5.0
+
+
+def strong_change(model: _Standardiser, today: np.ndarray) -> bool:
+    """True when some feature today is STRONG_Z or more out, in the concerning direction."""
+    z = model.z(np.asarray(today, dtype=float)[None, :])[0]
+    return bool(np.any((np.abs(z) >= STRONG_Z) & (z * _SIGN >= 0)))
+
+
 def same_change(model: _Standardiser, yesterday: np.ndarray, today: np.ndarray) -> bool:
     """True when some feature far out today (FEATURE_Z_MIN) was also out, the same way,
     yesterday (PERSIST_Z): the change has lasted two days."""

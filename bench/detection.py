@@ -46,6 +46,11 @@ CRITICAL = ("sos", "fall", "hypertensive_crisis", "hypoglycemia", "low_spo2")
 # counts as found when it comes during the window or within WITHIN after its end; the delay
 # from onset is still reported as is.
 GRADUAL = ("declining_activity",)
+# A routine_change alert on an enrollee while another injected condition is on (a fever, a
+# silent kit, an immobile day, a decline) or up to EXPLAIN_AFTER after it is a real change of
+# routine with a known cause: counted apart as "explained", neither a hit nor a false alert.
+EXPLAINABLE = ("routine_change",)
+EXPLAIN_AFTER = timedelta(days=2)
 SEOUL = ZoneInfo("Asia/Seoul")
 
 
@@ -132,10 +137,18 @@ def evaluate(truths: list[dict[str, Any]], log: AlertLog, controls: set[int], da
     for alert_id, (enrollee, kind, _, _, _) in log.rows.items():
         k = by_kind[kind]
         k["alerts"] += 1
+        k.setdefault("explained", 0)
         if alert_id in matched_alerts:
             k["tp_alerts"] += 1
         elif enrollee in controls:
             false_on_controls[kind] += 1
+        elif kind in EXPLAINABLE and any(
+            t["enrollee_id"] == enrollee
+            and t["kind"] != kind
+            and t["start"] - timedelta(days=1) <= detection_time(alert_id, log) <= t["end"] + EXPLAIN_AFTER
+            for t in truths
+        ):
+            k["explained"] += 1
     weeks = len(controls) * days / 7
     return {
         "kinds": dict(by_kind),
@@ -209,12 +222,19 @@ def print_simulator(result: dict[str, Any], days: int) -> bool:
         k = result["kinds"][kind]
         recall = k["found"] / k["truths"] if k["truths"] else float("nan")
         precision = k["tp_alerts"] / k["alerts"] if k["alerts"] else float("nan")
+        explained = k.get("explained", 0)
+        unexplained = k["alerts"] - explained
+        also = (
+            f"; {k['tp_alerts'] / unexplained:.0%} leaving out {explained} explained by another injection"
+            if explained and unexplained
+            else ""
+        )
         target = 1.0 if kind in CRITICAL else 0.9
         if k["truths"] and recall < target:
             ok = False
         print(
             f"| {kind} | {k['truths']} | {recall:.0%} | {k['per_truth']} | {precision:.0%} "
-            f"({k['tp_alerts']}/{k['alerts']}) | {_fmt_delay(k['delays'])} |"
+            f"({k['tp_alerts']}/{k['alerts']}{also}) | {_fmt_delay(k['delays'])} |"
         )
     rate = result["false_per_enrollee_week"]
     ok = ok and rate <= 0.5

@@ -152,15 +152,41 @@ def test_vital_scoring_is_pure_and_order_independent(rows: list[tuple[int, int, 
     assert key(first) == key(second)
 
 
-def test_one_odd_day_is_not_a_routine_change_two_are() -> None:
+def _toilet_z(days: np.ndarray, visits: float) -> float:
+    model = routine.RobustMahalanobis().fit(routine.routine_matrix(days[:-2][-routine.HISTORY_DAYS :]))
+    odd = days[-1].copy()
+    odd[INDEX["night_toilet_visits"]] = visits
+    return float(
+        model.z(routine.routine_matrix(odd[None, :]))[0][
+            routine.ROUTINE_FEATURES.index("night_toilet_visits")
+        ]
+    )
+
+
+def test_one_moderately_odd_day_is_not_a_routine_change_two_are() -> None:
     from analytics.nightly import PersonHistory, refit_person
 
     rng = np.random.default_rng(5)
     days = person_days(rng, 30)
+    moderate = next(v for v in range(2, 12) if _toilet_z(days, v) >= routine.FEATURE_Z_MIN)
+    assert _toilet_z(days, moderate) < routine.STRONG_Z  # the test needs a moderate value
     one = days.copy()
-    one[-1, INDEX["night_toilet_visits"]] = 7
+    one[-1, INDEX["night_toilet_visits"]] = moderate
     assert "routine_change" not in [f[0] for f in refit_person(PersonHistory(one), 1.0)[1]]
     two = one.copy()
-    two[-2, INDEX["night_toilet_visits"]] = 6
+    two[-2, INDEX["night_toilet_visits"]] = moderate
     found = [f for f in refit_person(PersonHistory(two), 1.0)[1] if f[0] == "routine_change"]
-    assert found and "toilet visits last night: 7" in found[0][2]
+    assert found and f"toilet visits last night: {moderate}" in found[0][2]
+    assert found[0][3]["confirmed_by"] == "two days in a row"
+
+
+def test_one_strongly_abnormal_night_is_a_routine_change_at_once() -> None:
+    from analytics.nightly import PersonHistory, refit_person
+
+    rng = np.random.default_rng(5)
+    days = person_days(rng, 30)
+    strong = next(v for v in range(2, 20) if _toilet_z(days, v) >= routine.STRONG_Z)
+    one = days.copy()
+    one[-1, INDEX["night_toilet_visits"]] = strong
+    found = [f for f in refit_person(PersonHistory(one), 1.0)[1] if f[0] == "routine_change"]
+    assert found and found[0][3]["confirmed_by"].startswith("one day at z >=")

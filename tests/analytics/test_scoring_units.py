@@ -309,3 +309,20 @@ def test_weight_findings_on_arrival_ignore_later_readings() -> None:
     assert finding.evidence["gain_kg"] == pytest.approx(2.2)
     assert weight_findings(days[:3], kg[:3], 12.3 * 86400, 2.0) == []
     assert weight_findings(days, kg, 13.3 * 86400, 2.5) == []  # a centre's override
+
+
+@pytest.mark.parametrize(
+    ("usual_gap_h", "gap_h", "fires"), [(3.0, 3.4, False), (3.0, 3.6, True), (1.0, 3.1, True)]
+)
+def test_inactivity_personal_limit_is_capped(usual_gap_h: float, gap_h: float, fires: bool) -> None:
+    """1.5 x a usual 3 h gap would be 4.5 h; the operational cap makes it 3.5 h (and the floor 3 h)."""
+    now = DAY + 14 * 3600
+    s = state(
+        last_activity_ts=np.array([now - gap_h * 3600]),
+        gap_p90_h=np.array([usual_gap_h]),
+        last_data_ts=np.array([now - 600]),
+    )
+    findings, _ = clock.inactivity(s, now)
+    assert bool(findings) is fires
+    if fires:
+        assert findings[0].evidence["limit_h"] == (3.5 if usual_gap_h == 3.0 else 3.0)
