@@ -21,7 +21,7 @@ def reading(ts: datetime, **values: float) -> str:
 
 
 def test_labelled_scenario_end_to_end(
-    db_url: str, db: psycopg.Connection, broker: Broker, tmp_path: Path
+    db_url: str, db: psycopg.Connection, fresh_broker: Broker, tmp_path: Path
 ) -> None:
     region = make_region(db)
     people = {name: make_enrollee(db, region) for name in ("hypo", "crisis", "fever", "sos", "control")}
@@ -60,6 +60,7 @@ def test_labelled_scenario_end_to_end(
             ),
         ),
     ]
+    broker = fresh_broker  # a broker of its own: no retained messages from other tests
     ingest = IngestProcess(db_url, broker.url, tmp_path / "ingest")
     ingest.start()
     try:

@@ -50,10 +50,11 @@ def bad_payloads(device: str, now_ms: int) -> list[tuple[str, bytes, str]]:
 
 
 def test_300_bad_payloads_interleaved_with_good_ones(
-    db: psycopg.Connection, db_url: str, broker: Broker,
+    db: psycopg.Connection, db_url: str, fresh_broker: Broker,
     ingest_factory: Callable[..., IngestProcess], publisher_factory: Callable[..., Publisher],
 ) -> None:
     device, wire_id = make_device(db, make_enrollee(db), device_id="mixed-band")
+    broker = fresh_broker  # a broker of its own: no retained messages from other tests
     ingest = ingest_factory(db_url, broker)
     ingest.start()
     pub = publisher_factory(broker)
