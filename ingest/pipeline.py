@@ -22,6 +22,7 @@ from queue import Full, Queue
 import psycopg
 
 from ingest import metrics
+from ingest.contacts import ContactTracker
 from ingest.decode import Decoded, Reject, decode
 from ingest.registry import Registry
 from ingest.writer import BatchResult, store_batch
@@ -172,6 +173,7 @@ class BatchWriter(threading.Thread):
         self.batch_s = batch_ms / 1000
         self.max_payload_bytes = max_payload_bytes
         self.storer = _Storer(db_url, registry, stopping)
+        self.contacts = ContactTracker()
         self.batches: Queue[tuple[list[Inbound], list[Decoded]] | None] = Queue(
             maxsize=BATCHES_IN_FLIGHT)
         # monotonic receipt of the first message of each batch not yet committed
@@ -250,6 +252,7 @@ class BatchWriter(threading.Thread):
                 if message.done is None:
                     item = decode(message.topic, message.payload, message.received_at,
                                   message.received_at, max_payload_bytes=self.max_payload_bytes)
+                    item = self.contacts.filter(item)
                     decoded.append(item)
                     rows += len(item.readings) + len(item.events) + 1
             stopping = self.stopping.is_set()
