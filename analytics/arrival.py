@@ -19,7 +19,8 @@ from analytics.rules import THRESHOLD_INDEX, VitalBatch
 from dolbom.wire import METRIC_BY_NAME
 
 WEIGHT = METRIC_BY_NAME["weight"].code
-LOOKBACK_S = 4 * 86400.0  # the reading's own day and the 3 days before it
+TODAY_DAYS = 0.5  # "today's" weight on arrival: the last 12 h (a morning weighing, repeated)
+LOOKBACK_S = (3 + TODAY_DAYS) * 86400.0  # and the 3 days before
 
 
 def weight_findings(
@@ -29,7 +30,7 @@ def weight_findings(
     The finding's ``enrollee`` is 0; the caller fills it in."""
     today = latest_ts / 86400.0
     keep = weight_days <= today
-    verdict = trends.weight_gain(weight_days[keep], weights[keep], today, limit_kg)
+    verdict = trends.weight_gain(weight_days[keep], weights[keep], today, limit_kg, window_days=TODAY_DAYS)
     if not verdict.alert:
         return []
     summary, evidence, score = trends.weight_finding(verdict, limit_kg)

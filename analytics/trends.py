@@ -100,13 +100,21 @@ class WeightVerdict:
 
 
 def weight_gain(
-    days: np.ndarray, weights: np.ndarray, today: float, limit_kg: float, clear_margin_kg: float = 0.5
+    days: np.ndarray,
+    weights: np.ndarray,
+    today: float,
+    limit_kg: float,
+    clear_margin_kg: float = 0.5,
+    window_days: float = 1.0,
 ) -> WeightVerdict:
-    """ESC 2021 heart failure: gain > ``limit_kg`` within 3 days (latest vs lowest of the 3 days
-    before). ``days`` are day numbers (fractional ok) aligned with ``weights``."""
+    """ESC 2021 heart failure: gain > ``limit_kg`` within 3 days (the latest ``window_days``
+    vs the lowest of the 3 days before). ``days`` are day numbers (fractional ok) aligned with
+    ``weights``. The nightly job judges a calendar day (window 1); on arrival the window is
+    half a day, so that yesterday's weighing, a few minutes later in the day than today's, is
+    not taken for today's."""
     days, weights = np.asarray(days, dtype=float), np.asarray(weights, dtype=float)
-    todays = weights[(days > today - 1) & (days <= today)]
-    before = weights[(days > today - 4) & (days <= today - 1)]
+    todays = weights[(days > today - window_days) & (days <= today)]
+    before = weights[(days > today - window_days - 3) & (days <= today - window_days)]
     if todays.size == 0 or before.size == 0:
         return WeightVerdict(0.0, False, False, float("nan"), float("nan"))
     latest, reference = float(np.median(todays)), float(before.min())

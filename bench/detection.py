@@ -133,6 +133,8 @@ def evaluate(truths: list[dict[str, Any]], log: AlertLog, controls: set[int], da
             if within:
                 k["found"] += 1
                 k["delays"].append(max(delay.total_seconds(), 0.0))
+            else:
+                k.setdefault("late", []).append(delay.total_seconds())
     false_on_controls: dict[str, int] = defaultdict(int)
     for alert_id, (enrollee, kind, _, _, _) in log.rows.items():
         k = by_kind[kind]
@@ -223,6 +225,7 @@ def print_simulator(result: dict[str, Any], days: int) -> bool:
         recall = k["found"] / k["truths"] if k["truths"] else float("nan")
         precision = k["tp_alerts"] / k["alerts"] if k["alerts"] else float("nan")
         explained = k.get("explained", 0)
+        late = f" (found later: {_fmt_delay(k['late'])})" if k.get("late") else ""
         unexplained = k["alerts"] - explained
         also = (
             f"; {k['tp_alerts'] / unexplained:.0%} leaving out {explained} explained by another injection"
@@ -234,7 +237,7 @@ def print_simulator(result: dict[str, Any], days: int) -> bool:
             ok = False
         print(
             f"| {kind} | {k['truths']} | {recall:.0%} | {k['per_truth']} | {precision:.0%} "
-            f"({k['tp_alerts']}/{k['alerts']}{also}) | {_fmt_delay(k['delays'])} |"
+            f"({k['tp_alerts']}/{k['alerts']}{also}) | {_fmt_delay(k['delays'])}{late} |"
         )
     rate = result["false_per_enrollee_week"]
     ok = ok and rate <= 0.5

@@ -326,3 +326,28 @@ def test_inactivity_personal_limit_is_capped(usual_gap_h: float, gap_h: float, f
     assert bool(findings) is fires
     if fires:
         assert findings[0].evidence["limit_h"] == (3.5 if usual_gap_h == 3.0 else 3.0)
+
+
+def test_weight_on_arrival_not_confused_by_yesterdays_later_weighing() -> None:
+    """Yesterday at 07:10, today at 07:00: yesterday's lower weight is not "today's"."""
+    from analytics.arrival import weight_findings
+
+    days = np.array([10.30, 11.30, 12.30, 13.297, 14.29])
+    kg = np.array([60.0, 60.1, 60.8, 61.6, 62.3])
+    (finding,) = weight_findings(days, kg, 14.29 * 86400, 2.0)
+    assert finding.evidence["latest_kg"] == 62.3 and finding.evidence["reference_kg"] == 60.1
+
+
+def test_night_toilet_visits_count_flushes_close_together() -> None:
+    """Three visits 8 min apart: motion merges them (10 min), the three flushes do not."""
+    events: list[tuple[float, str, bool]] = []
+    for start in (2.0, 2.0 + 8 / 60, 2.0 + 16 / 60):
+        events += [
+            (start, "motion", True),
+            (start + 4 / 60, "toilet", True),
+            (start + 5 / 60, "motion", True),
+        ]
+    f = daily_features(day_data(events))
+    assert f[INDEX["night_toilet_visits"]] == 3
+    one = [(2.0, "toilet", True), (2.02, "toilet", True)]  # a double flush is one visit
+    assert daily_features(day_data(one))[INDEX["night_toilet_visits"]] == 1
