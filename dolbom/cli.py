@@ -119,6 +119,27 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_device_credentials(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from dolbom.broker_auth import issue_credentials
+    from store.db import connect
+
+    if not args.unprovisioned:
+        with connect(settings.database_url, autocommit=True) as conn:
+            row = conn.execute("SELECT 1 FROM devices WHERE device_id = %s AND removed_at IS NULL",
+                               (args.device_id,)).fetchone()
+        if row is None:
+            print(f"dolbom: device {args.device_id!r} is not provisioned (POST /v1/devices first)",
+                  file=sys.stderr)
+            return 2
+    password = issue_credentials(Path(args.passwd_file), args.device_id)
+    print(f"MQTT username: {args.device_id}")
+    print(f"MQTT password: {password}")
+    print(f"(stored hashed in {args.passwd_file}; reload the broker: kill -HUP <mosquitto pid>)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dolbom", description="Dolbom: health monitoring of older adults living at home"
@@ -159,6 +180,16 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=["json", "csv", "pdf"], default="json")
     report.add_argument("-o", "--output", default=None, help="output file (default stdout)")
     report.set_defaults(func=cmd_report)
+
+    device = sub.add_parser("device", help="device administration")
+    device_sub = device.add_subparsers(dest="device_command", required=True, metavar="ACTION")
+    creds = device_sub.add_parser("credentials", help="issue a device's MQTT password")
+    creds.add_argument("device_id")
+    creds.add_argument("--passwd-file", default="deploy/mosquitto/passwd",
+                       help="Mosquitto password file to update")
+    creds.add_argument("--unprovisioned", action="store_true",
+                       help="skip the check that the device is provisioned")
+    creds.set_defaults(func=cmd_device_credentials)
 
     backup = sub.add_parser("backup", help="dump the database to FILE (pg_dump custom format)")
     backup.add_argument("file")

@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
+import psycopg
 import pytest
 
 from dolbom.config import MqttTarget
 from dolbom.errors import BrokerUnavailable
 from dolbom.mqtt import check_broker
 from tests.conftest import Broker, free_port
+from tests.factories import make_device, make_enrollee
 
 
 def _dolbom(*args: str, env: dict[str, str] | None = None,
@@ -70,3 +73,18 @@ def test_bad_now_is_one_line() -> None:
     result = _dolbom("analytics", "--once", "--now", "yesterday")
     assert result.returncode == 2
     assert "ISO 8601" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_device_credentials_need_a_provisioned_device(db_url: str, tmp_path: Path) -> None:
+    env = {"DOLBOM_DATABASE_URL": db_url}
+    passwd = str(tmp_path / "passwd")
+    refused = _dolbom("device", "credentials", "band-x", "--passwd-file", passwd, env=env)
+    assert refused.returncode == 2 and "not provisioned" in refused.stderr
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        make_device(conn, make_enrollee(conn), device_id="band-x")
+    issued = _dolbom("device", "credentials", "band-x", "--passwd-file", passwd, env=env)
+    assert issued.returncode == 0, issued.stderr
+    password = issued.stdout.split("MQTT password: ")[1].split()[0]
+    assert len(password) >= 20
+    stored = (tmp_path / "passwd").read_text()
+    assert stored.startswith("band-x:$") and password not in stored
