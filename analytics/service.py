@@ -2,7 +2,8 @@
 
 Live: every minute score new data and check clock conditions (auto-resolve and escalation
 included); hourly look for local days that have ended and run the nightly refit for them;
-a monthly hook for regional reports. ``--once --now TS`` runs everything pending as of TS.
+daily create the readings/events partitions ahead; monthly store the regional reports.
+``--once --now TS`` runs everything pending as of TS.
 """
 
 from __future__ import annotations
@@ -11,10 +12,13 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import psycopg
+
 from analytics.errors import AnalyticsJobFailed
-from analytics.jobs import check_clock, score_new_data
+from analytics.jobs import check_clock, scheduled_job, score_new_data
 from analytics.nightly import nightly
 from dolbom.config import Settings
+from store.partitions import ensure_partitions
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +27,12 @@ NIGHTLY_MISFIRE_S = 3600
 MAX_SCORE_PASSES = 1000  # --once drains the queue in passes of at most 200,000 rows
 
 Job = Callable[[str, datetime], "dict[str, int] | None"]
+
+
+@scheduled_job("store.partitions")
+def maintain_partitions(conn: psycopg.Connection, now: datetime) -> dict[str, int]:
+    """Create the weekly readings/events partitions ahead of ``now`` (plain PostgreSQL)."""
+    return {"partitions_created": len(ensure_partitions(conn, now=now))}
 
 
 def run_once(db_url: str, now: datetime) -> dict[str, dict[str, int]]:
@@ -37,6 +47,7 @@ def run_once(db_url: str, now: datetime) -> dict[str, dict[str, int]]:
             )
         return counts
 
+    results["partitions"] = call(maintain_partitions)
     for _ in range(MAX_SCORE_PASSES):
         results["score"] = call(score_new_data)
         if not results["score"].get("more"):
@@ -97,6 +108,13 @@ def run(settings: Settings, *, once: bool, now: datetime | None) -> None:
         CronTrigger(minute=7),
         id="nightly",
         name="nightly refit",
+        misfire_grace_time=NIGHTLY_MISFIRE_S,
+    )
+    scheduler.add_job(
+        _live(maintain_partitions, url),
+        CronTrigger(hour=2, minute=17),
+        id="partitions",
+        name="create readings/events partitions ahead",
         misfire_grace_time=NIGHTLY_MISFIRE_S,
     )
     scheduler.add_job(

@@ -50,13 +50,16 @@ def ensure_partitions(
     conn: psycopg.Connection,
     start: datetime | None = None,
     end: datetime | None = None,
+    *,
+    now: datetime | None = None,
 ) -> list[str]:
     """Create the weekly partitions covering [start, end); return the names created.
 
-    Defaults: from 5 weeks ago to 4 weeks ahead (ingest accepts 30 days back, 5 minutes
-    ahead). Safe to call concurrently: it takes a transaction-level advisory lock.
+    Defaults: from 5 weeks before ``now`` (default: the wall clock) to 4 weeks after it
+    (ingest accepts 30 days back, 5 minutes ahead). Run at migration and daily by the
+    analytics scheduler. Safe to call concurrently: it takes a transaction-level advisory lock.
     """
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     start = week_start(start or now - timedelta(days=35))
     end = end or now + timedelta(days=28)
     created: list[str] = []

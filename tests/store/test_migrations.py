@@ -87,3 +87,16 @@ def test_alert_changes_get_increasing_ids_and_notify(db_url: str, db: psycopg.Co
             " VALUES (%s, 'sos', 'critical', 'again', now(), now())",
             (enrollee,),
         )
+
+
+def test_analytics_maintenance_creates_partitions_ahead_of_now(db_url: str, db: psycopg.Connection) -> None:
+    from analytics.service import maintain_partitions
+
+    later = datetime.now(UTC) + timedelta(days=120)
+    assert f"readings_{week_start(later):%Y%m%d}" not in {
+        r[0] for r in db.execute("SELECT tablename FROM pg_tables WHERE tablename LIKE 'readings_%'")}
+    counts = maintain_partitions(db_url, later)
+    assert counts is not None and counts["partitions_created"] > 0
+    names = {r[0] for r in db.execute("SELECT tablename FROM pg_tables WHERE tablename LIKE 'readings_%'")}
+    assert f"readings_{week_start(later + timedelta(days=27)):%Y%m%d}" in names
+    assert maintain_partitions(db_url, later) == {"partitions_created": 0}
