@@ -191,16 +191,8 @@ def run_scenario(args: argparse.Namespace, settings: Settings) -> int:
     if args.bad_rate:
         history = _with_faults(history, args.bad_rate, args.seed, tz)
         live_frames = _with_faults(live_frames, args.bad_rate, args.seed + 1, tz)
-    publisher = publish.Publisher(settings.mqtt, client_id=f"dolbom-sim-{population.name}")
-    publisher.connect()
-    try:
-        counts = publish.run(publisher, history, live=live_frames, speed=args.speed,
-                             progress=publish.Progress(), tz=tz)
-    finally:
-        publisher.close()
-    print(f"sim: done: {counts.sent} messages sent, {counts.acked} acknowledged",
-          file=sys.stderr)
-    return 0 if counts.failed == 0 else 1
+    return publish.publish_to_broker(settings.mqtt, f"dolbom-sim-{population.name}", history,
+                                     live=live_frames, speed=args.speed, tz=tz)
 
 
 def _with_faults(frames: Iterable[Frame], rate: float, seed: int, tz: tzinfo) -> Iterator[Frame]:

@@ -177,3 +177,24 @@ def run(
         progress.tick(publisher.counts, datetime.fromtimestamp(sim_ms / 1000, tz) if sim_ms
                       else None, force=True)
     return publisher.counts
+
+
+def publish_to_broker(
+    target: MqttTarget,
+    client_id: str,
+    frames: Iterable[Frame],
+    *,
+    live: Iterable[Frame] = (),
+    speed: float | None = None,
+    tz: Any = None,
+) -> int:
+    """Connect, publish with a progress line, close; report on stderr; return an exit status
+    (0 when every message was acknowledged)."""
+    publisher = Publisher(target, client_id=client_id)
+    publisher.connect()
+    try:
+        counts = run(publisher, frames, live=live, speed=speed, progress=Progress(), tz=tz)
+    finally:
+        publisher.close()
+    print(f"sim: done: {counts.sent} messages sent, {counts.acked} acknowledged", file=sys.stderr)
+    return 0 if counts.failed == 0 else 1

@@ -249,16 +249,8 @@ def run_replay(args: argparse.Namespace, settings: Settings) -> int:
         with args.ground_truth.open("wb") as out:
             count = scenarios.write_jsonl(replay.truths, out, mapping)
         print(f"sim: wrote {count} labelled episodes to {args.ground_truth}", file=sys.stderr)
-    publisher = publish.Publisher(settings.mqtt, client_id=f"dolbom-replay-{args.dataset}")
-    publisher.connect()
-    try:
-        counts = publish.run(publisher, replay.frames, speed=args.speed,
-                             progress=publish.Progress(), tz=TZ)
-    finally:
-        publisher.close()
-    print(f"sim: done: {counts.sent} messages sent, {counts.acked} acknowledged",
-          file=sys.stderr)
-    return 0 if counts.failed == 0 else 1
+    return publish.publish_to_broker(settings.mqtt, f"dolbom-replay-{args.dataset}", replay.frames,
+                                     speed=args.speed, tz=TZ)
 
 
 
