@@ -5,10 +5,6 @@ class DolbomError(Exception):
     """Base of Dolbom's own errors; ``str(error)`` is the one line shown to the user."""
 
 
-class ConfigError(DolbomError):
-    """Configuration is invalid."""
-
-
 class DatabaseUnavailable(DolbomError):
     """PostgreSQL could not be reached."""
 

@@ -1,1 +1,1 @@
-"""The store: schema, migrations and the connection pool of Dolbom's PostgreSQL."""
+"""The store: schema, migrations, partitions, backups and connections of Dolbom's PostgreSQL."""

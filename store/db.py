@@ -8,7 +8,6 @@ from contextlib import contextmanager
 import psycopg
 import psycopg.conninfo
 import psycopg.sql
-from psycopg_pool import ConnectionPool
 
 from dolbom.config import redact_url
 from dolbom.errors import DatabaseUnavailable
@@ -38,21 +37,6 @@ def check(url: str) -> None:
     """Raise ``DatabaseUnavailable`` unless ``url`` answers."""
     with connect(url, autocommit=True) as conn:
         conn.execute("SELECT 1")
-
-
-def make_pool(url: str, *, min_size: int = 1, max_size: int = 10, name: str = "dolbom") -> ConnectionPool:
-    """A connection pool; checks the database first so a bad URL fails in one line."""
-    check(url)
-    pool = ConnectionPool(
-        url,
-        min_size=min_size,
-        max_size=max_size,
-        name=name,
-        open=False,
-        kwargs={"connect_timeout": CONNECT_TIMEOUT_S},
-    )
-    pool.open(wait=True, timeout=CONNECT_TIMEOUT_S * 2)
-    return pool
 
 
 @contextmanager
