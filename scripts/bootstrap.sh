@@ -10,7 +10,7 @@ VENV="${VENV:-.venv}"
 
 need_apt=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need_apt+=(mosquitto)
-command -v psql >/dev/null 2>&1 || need_apt+=(postgresql postgresql-client)
+compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || need_apt+=(postgresql postgresql-client)
 "$PY" -c "import venv, ensurepip" >/dev/null 2>&1 || need_apt+=(python3-venv)
 command -v pdftoppm >/dev/null 2>&1 || need_apt+=(poppler-utils)
 if [ "${DOLBOM_BROWSER_TESTS:-1}" = "1" ] && ! command -v chromium >/dev/null 2>&1; then
