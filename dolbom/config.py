@@ -51,13 +51,31 @@ class Settings(BaseSettings):
     ingest_batch_ms: int = Field(default=100, ge=1)
     ingest_max_payload_bytes: int = Field(default=256 * 1024, ge=1024)
     ingest_metrics_port: int | None = None
+    # Who published a message (docs/protocol.md, "Publisher identity"): the broker stamps the
+    # authenticated username as an MQTT 5 user property (deploy/mosquitto/plugin); ingest
+    # quarantines a message whose stamp is not the topic's device (or that device's hub).
+    # "off": ignore stamps; "check": verify a stamp when present; "require": a message without
+    # one is quarantined too (production with the plugin loaded).
+    ingest_device_identity: Literal["off", "check", "require"] = "check"
+    ingest_identity_property: str = "dolbom-username"
+    # Service accounts allowed to publish for any device (the simulator, a gateway).
+    ingest_trusted_publishers: list[str] = Field(default_factory=lambda: ["dolbom-sim"])
 
-    # Analytics
+    # Analytics: enrollees are split into fixed shards by hash; each worker prefers the shards
+    # of its index and takes over a shard nobody has scored for ``analytics_orphan_after_s``.
     analytics_workers: int = Field(default=1, ge=1)
     analytics_worker_index: int = Field(default=0, ge=0)
+    analytics_orphan_after_s: int = Field(default=180, ge=30)
 
-    # Storage policy
+    # Retention per data class (docs/operations.md, "Retention"); days, applied daily.
     readings_retention_days: int = Field(default=3 * 365, ge=31)
+    events_retention_days: int = Field(default=3 * 365, ge=31)
+    quarantine_retention_days: int = Field(default=90, ge=7)
+    # Access logs of a system holding sensitive (health) data are kept at least two years
+    # (PIPA, Standards for Personal Information Safety Measures, art. 8).
+    audit_retention_days: int = Field(default=3 * 365, ge=2 * 365)
+    # Resolved alerts and their actions are the care record: kept five years.
+    alerts_retention_days: int = Field(default=5 * 365, ge=365)
 
     @field_validator("database_url")
     @classmethod
@@ -76,6 +94,15 @@ class Settings(BaseSettings):
         if parts.scheme not in ("mqtt", "mqtts"):
             raise ValueError(f"DOLBOM_MQTT_URL must be an mqtt:// URL, got {value!r}")
         return value
+
+    @model_validator(mode="after")
+    def _worker_index_in_range(self) -> Settings:
+        if self.analytics_worker_index >= self.analytics_workers:
+            raise ValueError(
+                f"DOLBOM_ANALYTICS_WORKER_INDEX must be below DOLBOM_ANALYTICS_WORKERS "
+                f"({self.analytics_worker_index} >= {self.analytics_workers})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _no_dev_secret_in_production(self) -> Settings:

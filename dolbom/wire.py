@@ -134,6 +134,8 @@ class QuarantineReason(StrEnum):
     UNKNOWN_EVENT_TYPE = "unknown_event_type"
     UNKNOWN_DEVICE = "unknown_device"
     WRONG_DEVICE = "wrong_device"
+    WRONG_PUBLISHER = "wrong_publisher"
+    UNAUTHENTICATED = "unauthenticated"
 
 
 def reading_topic(device_id: str) -> str:
