@@ -104,12 +104,14 @@ def _create_partition(
     )
 
 
-def drop_partitions_before(conn: psycopg.Connection, cutoff: datetime) -> list[str]:
-    """Drop whole weekly partitions that end at or before ``cutoff`` (retention)."""
+def drop_partitions_before(
+    conn: psycopg.Connection, cutoff: datetime, tables: tuple[str, ...] = PARTITIONED_TABLES
+) -> list[str]:
+    """Drop whole weekly partitions of ``tables`` that end at or before ``cutoff`` (retention)."""
     dropped: list[str] = []
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('dolbom_partitions'))")
-        for table in PARTITIONED_TABLES:
+        for table in tables:
             for name in sorted(existing_partitions(conn, table)):
                 suffix = name.removeprefix(f"{table}_")
                 if not suffix.isdigit():
