@@ -118,8 +118,13 @@ class Broker:
     def start(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         conf = self.workdir / "mosquitto.conf"
+        # Started as root, Mosquitto drops to the ``mosquitto`` user, which cannot write its
+        # persistence file under pytest's root-only tmp_path: sessions and queued messages
+        # would then be lost at a restart without a word to the client. Stay root instead.
+        user = "user root\n" if os.geteuid() == 0 else ""
         conf.write_text(
             f"listener {self.port} 127.0.0.1\n"
+            f"{user}"
             "allow_anonymous true\n"
             "persistence true\n"
             f"persistence_location {self.workdir}/\n"
