@@ -7,9 +7,11 @@ a sentence a person can read; ``ingest.decode`` turns those into ``Reject``s.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import orjson
 
@@ -20,10 +22,14 @@ from dolbom.wire import (
     METRIC_BY_NAME,
     TOPIC_PREFIX,
     Z2M_PREFIX,
+    DeviceKind,
     EventType,
     QuarantineReason,
     TopicKind,
 )
+
+if TYPE_CHECKING:
+    from ingest.registry import DeviceInfo
 
 Q = QuarantineReason
 EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
@@ -204,3 +210,100 @@ def parse_json(payload: bytes) -> object:
             ) from None
         raise Refused(Q.NOT_JSON, f"payload is not JSON ({error.msg} at char {error.pos})") \
             from None
+
+
+# -- Publisher identity (docs/protocol.md, "Publisher identity") ------------------------------
+# The broker plugin deploy/mosquitto/plugin stamps each PUBLISH with the publisher's username as
+# an MQTT 5 user property; these checks compare the stamp with the device whose topic it is.
+
+Lookup = Callable[[str], "DeviceInfo | None"]
+_DOLBOM_TOPIC_KINDS: Final = frozenset({TopicKind.READING, TopicKind.EVENT, TopicKind.STATUS})
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityPolicy:
+    """How ingest treats the broker's stamp: ``check`` a stamp when present, or ``require``
+    one; ``trusted`` service accounts may publish for any device."""
+
+    mode: Literal["check", "require"]
+    property_name: str
+    trusted: frozenset[str]
+
+    @property
+    def require(self) -> bool:
+        return self.mode == "require"
+
+
+def identity_policy(mode: str, property_name: str,
+                    trusted: Iterable[str]) -> IdentityPolicy | None:
+    """The policy for ``Settings.ingest_device_identity`` & co.; None when it is "off"."""
+    if mode == "off":
+        return None
+    if mode not in ("check", "require"):
+        raise ValueError(f"ingest_device_identity must be off, check or require, not {mode!r}")
+    return IdentityPolicy("require" if mode == "require" else "check", property_name,
+                          frozenset(trusted))
+
+
+def publishers_of(user_properties: Sequence[tuple[str, str]] | None,
+                  name: str) -> tuple[str, ...]:
+    """The stamped usernames among a message's MQTT 5 user properties (usually one)."""
+    if not user_properties:
+        return ()
+    return tuple(value for key, value in user_properties if key == name)
+
+
+def _who(publisher: str, info: DeviceInfo | None) -> str:
+    shown = repr(publisher) if len(publisher) <= 80 else repr(publisher[:77] + "...")
+    if info is None:
+        return f"client {shown}"
+    return f"hub {shown}" if info.kind == DeviceKind.HUB else f"device {shown}"
+
+
+def _is_hub_of(hub: DeviceInfo | None, sensor: DeviceInfo) -> bool:
+    return (hub is not None and hub.kind == DeviceKind.HUB and hub.active
+            and hub.enrollee_id == sensor.enrollee_id)
+
+
+def check_publisher(kind: TopicKind, device_id: str, publishers: tuple[str, ...],
+                    policy: IdentityPolicy, lookup: Lookup, *,
+                    unstamped_ok: bool = False) -> None:
+    """Raise ``Refused`` unless the stamped publishers may publish on this topic.
+
+    On ``dolbom/v1/{D}/…`` every stamp must be D or a trusted service account; on
+    ``zigbee2mqtt/{F}[/availability]`` F itself, a trusted account, or an active hub of F's
+    enrollee. Without a stamp a message passes in "check" mode and is refused in "require"
+    mode (unless ``unstamped_ok``: a device's last will, which Mosquitto 2.0 does not stamp).
+    Pure: ``lookup`` is the in-memory device registry (O(1)), asked only for hub stamps.
+    """
+    if not publishers:
+        if policy.require and not unstamped_ok:
+            raise Refused(
+                Q.UNAUTHENTICATED,
+                f"the broker did not say who published this message (no "
+                f"{policy.property_name!r} user property): is the dolbom_identity plugin "
+                "loaded and did the client log in?")
+        return
+    trusted = policy.trusted
+    for publisher in publishers:
+        if publisher == device_id or publisher in trusted:
+            continue
+        info = lookup(publisher)
+        if kind in _DOLBOM_TOPIC_KINDS:
+            raise Refused(Q.WRONG_PUBLISHER, f"published by {_who(publisher, info)}, "
+                                             f"not by {device_id!r} whose topic this is")
+        sensor = lookup(device_id)
+        if sensor is None:
+            # Fail closed: without the sensor's enrollee the hub cannot be vouched for.
+            raise Refused(Q.UNKNOWN_DEVICE,
+                          f"device {device_id!r} is not provisioned (POST /v1/devices); "
+                          f"published by {_who(publisher, info)}")
+        if _is_hub_of(info, sensor):
+            continue
+        if info is not None and info.kind == DeviceKind.HUB:
+            what = (f"hub {publisher!r}, removed at {info.removed_at:%Y-%m-%d %H:%M %Z}"
+                    if info.removed_at is not None else f"hub {publisher!r} of another enrollee")
+        else:
+            what = _who(publisher, info)
+        raise Refused(Q.WRONG_PUBLISHER, f"published by {what}, not by {device_id!r} whose "
+                                         "topic this is nor by a hub of its enrollee")

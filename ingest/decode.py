@@ -36,10 +36,13 @@ from dolbom.wire import (
 from ingest.checks import (
     FAST_MS_LIMIT,
     PLAIN_NUMBER,
+    IdentityPolicy,
+    Lookup,
     Q,
     Refused,
     check_claim,
     check_event_data,
+    check_publisher,
     check_value,
     epoch_ms,
     from_epoch_ms,
@@ -353,3 +356,34 @@ def _decode(
         topic, kind, device_id, received_at, payload,
         tuple(b.readings), tuple(b.events), status, tuple(b.rejects),
     )
+
+
+def _is_last_will(item: Decoded) -> bool:
+    """A status that only says the device went offline: the shape of a device's MQTT last
+    will (CONTRACT §1), which Mosquitto 2.0 publishes without running the identity plugin."""
+    status = item.status
+    return (item.kind is TopicKind.STATUS and status is not None and status.online is False
+            and status.battery is None and not item.rejects)
+
+
+def screen_publisher(item: Decoded, publishers: tuple[str, ...], policy: IdentityPolicy,
+                     lookup: Lookup) -> Decoded:
+    """``item`` unchanged when its publisher may publish on its topic, else the whole message
+    quarantined (``check_publisher``). Pure; a badly formed topic is left to its BAD_TOPIC.
+
+    The quarantined message carries no ``device_id``: it was not that device's, so the writer
+    neither calls it an unknown device nor counts it as the device being seen."""
+    if item.kind is None or item.device_id is None or (not publishers and not policy.require):
+        return item
+    try:
+        check_publisher(item.kind, item.device_id, publishers, policy, lookup,
+                        unstamped_ok=not publishers and _is_last_will(item))
+    except Refused as error:
+        refusal = error
+    except Exception:  # a bug must not stop ingestion nor let the message through unchecked
+        log.exception("publisher check failed on a message on %s", item.topic)
+        refusal = Refused(Q.UNAUTHENTICATED, "the publisher could not be checked (ingest error)")
+    else:
+        return item
+    return Decoded(item.topic, item.kind, None, item.received_at, item.payload, rejects=(
+        Reject(item.topic, item.device_id, refusal.code, refusal.reason, item.payload),))

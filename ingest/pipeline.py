@@ -7,6 +7,10 @@ arrival order. Messages that may carry ``sos`` or ``fall`` are also handed to
 ``UrgentWriter``, which stores each one at once in its own transaction (alert committed and
 NOTIFY sent); the batch writer then skips storing them and only acknowledges them, in order,
 once the urgent commit is done.
+
+Both writers check, right after decoding, that the broker-stamped publisher of a message may
+publish on its topic (``ingest.decode.screen_publisher``, docs/protocol.md "Publisher
+identity"), before anything else (the door-contact memory included) sees it.
 """
 
 from __future__ import annotations
@@ -22,8 +26,9 @@ from queue import Full, Queue
 import psycopg
 
 from ingest import metrics
+from ingest.checks import IdentityPolicy
 from ingest.contacts import ContactTracker
-from ingest.decode import Decoded, Reject, decode
+from ingest.decode import Decoded, Reject, decode, screen_publisher
 from ingest.registry import Registry
 from ingest.writer import BatchResult, store_batch
 
@@ -44,10 +49,11 @@ Acker = Callable[[list["Inbound"]], None]
 class Inbound:
     """One received message, waiting for its commit and PUBACK."""
 
-    __slots__ = ("done", "gen", "mid", "payload", "qos", "received_at", "topic")
+    __slots__ = ("done", "gen", "mid", "payload", "publishers", "qos", "received_at", "topic")
 
     def __init__(self, topic: str, payload: bytes, mid: int, qos: int, gen: int,
-                 received_at: datetime, urgent: bool = False) -> None:
+                 received_at: datetime, urgent: bool = False,
+                 publishers: tuple[str, ...] = ()) -> None:
         self.topic = topic
         self.payload = payload
         self.mid = mid
@@ -55,6 +61,8 @@ class Inbound:
         self.gen = gen
         self.received_at = received_at
         self.done: threading.Event | None = threading.Event() if urgent else None
+        # usernames the broker stamped on the message (ingest.checks.publishers_of)
+        self.publishers = publishers
 
 
 def _first_line(error: BaseException) -> str:
@@ -163,8 +171,11 @@ class BatchWriter(threading.Thread):
 
     def __init__(self, db_url: str, registry: Registry, queue: deque[Inbound],
                  wake: threading.Event, ack: Acker, stopping: threading.Event, *,
-                 batch_rows: int, batch_ms: int, max_payload_bytes: int) -> None:
+                 batch_rows: int, batch_ms: int, max_payload_bytes: int,
+                 identity: IdentityPolicy | None = None) -> None:
         super().__init__(name="ingest-writer", daemon=True)
+        self.registry = registry
+        self.identity = identity
         self.queue = queue
         self.wake = wake
         self.ack = ack
@@ -237,6 +248,8 @@ class BatchWriter(threading.Thread):
         rows = 0
         first = 0.0
         queue = self.queue
+        identity = self.identity
+        lookup = self.registry.get
         while not self.failed:
             if not queue:
                 timeout = (max(0.0, first + self.batch_s - time.monotonic()) if pending
@@ -252,6 +265,8 @@ class BatchWriter(threading.Thread):
                 if message.done is None:
                     item = decode(message.topic, message.payload, message.received_at,
                                   message.received_at, max_payload_bytes=self.max_payload_bytes)
+                    if identity is not None:
+                        item = screen_publisher(item, message.publishers, identity, lookup)
                     item = self.contacts.filter(item)
                     decoded.append(item)
                     rows += len(item.readings) + len(item.events) + 1
@@ -271,8 +286,10 @@ class UrgentWriter(threading.Thread):
 
     def __init__(self, db_url: str, registry: Registry, queue: deque[Inbound],
                  wake: threading.Event, stopping: threading.Event, *,
-                 max_payload_bytes: int) -> None:
+                 max_payload_bytes: int, identity: IdentityPolicy | None = None) -> None:
         super().__init__(name="ingest-urgent", daemon=True)
+        self.registry = registry
+        self.identity = identity
         self.queue = queue
         self.wake = wake
         self.stopping = stopping
@@ -291,6 +308,9 @@ class UrgentWriter(threading.Thread):
                     message = self.queue.popleft()
                     item = decode(message.topic, message.payload, message.received_at,
                                   message.received_at, max_payload_bytes=self.max_payload_bytes)
+                    if self.identity is not None:
+                        item = screen_publisher(item, message.publishers, self.identity,
+                                                self.registry.get)
                     try:
                         self.storer.store([item])
                     except Exception as error:  # a bug: quarantine rather than stop or lose

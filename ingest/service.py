@@ -28,6 +28,7 @@ from dolbom.errors import BrokerUnavailable
 from dolbom.mqtt import SESSION_EXPIRY_S, check_broker, connect_properties, make_client
 from dolbom.wire import TOPIC_PREFIX, Z2M_PREFIX
 from ingest import metrics
+from ingest.checks import identity_policy, publishers_of
 from ingest.pipeline import BatchWriter, Inbound, UrgentWriter
 from ingest.registry import Registry, RegistryListener
 from store.db import check, connect
@@ -79,16 +80,19 @@ class IngestService:
         self.gen = 0  # connection generation: a PUBACK is only valid on the same connection
         self.connected = threading.Event()
         self.client: mqtt.Client | None = None
+        self.identity = identity_policy(settings.ingest_device_identity,
+                                        settings.ingest_identity_property,
+                                        settings.ingest_trusted_publishers)
         self.listener = RegistryListener(settings.database_url, self.registry)
         self.writer = BatchWriter(
             settings.database_url, self.registry, self.queue, self.wake, self._ack,
             self.stopping, batch_rows=settings.ingest_batch_rows,
             batch_ms=settings.ingest_batch_ms,
-            max_payload_bytes=settings.ingest_max_payload_bytes,
+            max_payload_bytes=settings.ingest_max_payload_bytes, identity=self.identity,
         )
         self.urgent_writer = UrgentWriter(
             settings.database_url, self.registry, self.urgent, self.urgent_wake, self.stopping,
-            max_payload_bytes=settings.ingest_max_payload_bytes,
+            max_payload_bytes=settings.ingest_max_payload_bytes, identity=self.identity,
         )
 
     # -- MQTT callbacks (network thread: no database, no blocking) --------------------------
@@ -127,8 +131,10 @@ class IngestService:
         topic = message.topic
         payload = bytes(message.payload)
         urgent = may_be_urgent(topic, payload)
+        publishers = () if self.identity is None else publishers_of(
+            getattr(message.properties, "UserProperty", None), self.identity.property_name)
         inbound = Inbound(topic, payload, message.mid, message.qos, self.gen,
-                          datetime.now(UTC), urgent)
+                          datetime.now(UTC), urgent, publishers)
         if urgent:
             self.urgent.append(inbound)
             self.urgent_wake.set()
