@@ -2,7 +2,7 @@
 
 | data class | table(s) | kept (default) | how it goes |
 |---|---|---|---|
-| readings | readings (+ daily features) | 3 years | whole weekly partitions / chunks dropped |
+| readings | readings (+ hourly rollup, daily features) | 3 years | whole weekly partitions / chunks dropped |
 | events | events | 3 years | whole weekly partitions / chunks dropped |
 | bad input | quarantine | 90 days | rows deleted |
 | access audit | access_audit | 3 years (at least 2: PIPA safety measures art. 8) | rows deleted |
@@ -105,6 +105,9 @@ def apply_retention(conn: psycopg.Connection, policy: RetentionPolicy, now: date
         "readings_partitions": _drop_time_series(conn, "readings", cutoff(policy.readings_days), engine),
         "events_partitions": _drop_time_series(conn, "events", cutoff(policy.events_days), engine),
     }
+    if engine == "timescaledb" and conn.execute("SELECT to_regclass('readings_hourly')").fetchone() != (None,):
+        counts["readings_partitions"] += _drop_time_series(
+            conn, "readings_hourly", cutoff(policy.readings_days), engine)
     counts["daily_features"] = conn.execute(
         "DELETE FROM analytics_daily_features WHERE day < %s", (cutoff(policy.readings_days).date(),)
     ).rowcount

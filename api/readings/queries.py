@@ -36,6 +36,21 @@ ORDER BY 1
 LIMIT %(limit)s
 """
 
+# The same buckets from the hourly rollup (TimescaleDB continuous aggregate, migration 0003);
+# used only when every bucket is a union of whole hours (service._bucket_query).
+BUCKETS_HOURLY: Final = """
+SELECT date_bin(%(width)s, h.bucket, (timestamp '2000-01-01' AT TIME ZONE %(tz)s)) AS bucket_start,
+       sum(h.n)::bigint AS count, min(h.vmin) AS min, sum(h.vsum) / sum(h.n) AS avg, max(h.vmax) AS max
+FROM readings_hourly h
+WHERE h.device = ANY(%(devices)s) AND h.metric = %(metric)s
+  AND h.bucket >= %(from)s AND h.bucket < %(to)s
+GROUP BY 1
+ORDER BY 1
+LIMIT %(limit)s
+"""
+
+HOURLY_ROLLUP: Final = "SELECT detail->>'rollup' AS rollup FROM job_state WHERE job = 'storage'"
+
 # The person's usual range of a metric: 10th to 90th percentile of their own readings.
 BASELINE: Final = """
 SELECT percentile_cont(0.1) WITHIN GROUP (ORDER BY r.value) AS p10,

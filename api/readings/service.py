@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from psycopg import AsyncConnection, sql
 from psycopg.rows import DictRow
@@ -23,6 +24,9 @@ from api.readings.models import ReadingBucket, parse_bucket
 from dolbom.wire import EVENT_BY_CODE, EVENT_CODES, METRIC_BY_CODE, METRIC_BY_NAME, EventType
 
 DEFAULT_SPAN = timedelta(days=7)
+HOUR = timedelta(hours=1)
+# Whether the database has the hourly rollup, per (host, port, database): read once.
+_hourly_rollup: dict[tuple[str, int, str], bool] = {}
 ACTIVITY_EVENTS = (EventType.MOTION, EventType.BED_EXIT, EventType.DOOR_OPEN, EventType.TOILET)
 
 
@@ -84,7 +88,7 @@ async def readings(
         start = span.start
         if position:
             start = max(start, _instant(position["after"]))
-        query, params = queries.BUCKETS, {
+        query, params = await _bucket_query(conn, width, timezone, start, span.end), {
             "width": width, "tz": timezone, "devices": devices, "metric": code, "from": start,
             "to": span.end, "limit": limit + 1}
     else:
@@ -105,6 +109,34 @@ async def readings(
         "ts": r["ts"].isoformat(), "device": r["device"], "metric": r["metric"]})
     return [{"ts": r["ts"], "metric": METRIC_BY_CODE[r["metric"]].name, "value": r["value"],
              "device_id": r["device_id"]} for r in kept], next_cursor
+
+
+def _whole_hour(moment: datetime) -> bool:
+    return moment.minute == moment.second == moment.microsecond == 0
+
+
+async def _bucket_query(
+    conn: AsyncConnection[DictRow], width: timedelta, tz: str, start: datetime, end: datetime
+) -> str:
+    """The rollup query when each bucket is a union of whole UTC hours, else the raw one.
+
+    That holds when the width is whole hours, ``from``/``to`` fall on whole hours and the
+    buckets' origin (local midnight of 2000-01-01) does too (every zone with a whole-hour
+    offset, e.g. Asia/Seoul); otherwise a rollup hour would straddle a bucket edge.
+    """
+    if width % HOUR or not (_whole_hour(start.astimezone(UTC)) and _whole_hour(end.astimezone(UTC))):
+        return queries.BUCKETS
+    try:
+        origin = datetime(2000, 1, 1, tzinfo=ZoneInfo(tz)).astimezone(UTC)
+    except (ZoneInfoNotFoundError, ValueError):
+        return queries.BUCKETS
+    if not _whole_hour(origin):
+        return queries.BUCKETS
+    key = (conn.info.host, conn.info.port, conn.info.dbname)
+    if key not in _hourly_rollup:
+        row = await (await conn.execute(queries.HOURLY_ROLLUP)).fetchone()
+        _hourly_rollup[key] = bool(row and row["rollup"] == "readings_hourly")
+    return queries.BUCKETS_HOURLY if _hourly_rollup[key] else queries.BUCKETS
 
 
 def _instant(text: object) -> datetime:
@@ -167,7 +199,8 @@ async def bucket_series(
     conn: AsyncConnection[DictRow], devices: list[int], metric: str, tz: str, span: Window,
     width: timedelta,
 ) -> list[ReadingBucket]:
-    rows = await (await conn.execute(queries.BUCKETS, {
+    query = await _bucket_query(conn, width, tz, span.start, span.end)
+    rows = await (await conn.execute(query, {
         "width": width, "tz": tz, "devices": devices, "metric": METRIC_BY_NAME[metric].code,
         "from": span.start, "after": span.start, "to": span.end, "limit": 100_000,
     })).fetchall()

@@ -128,3 +128,48 @@ def test_events(client: TestClient, world: World, db: psycopg.Connection) -> Non
             break
     assert seen == 31
     assert client.get(f"/v1/enrollees/{eid}/events?type=dance", headers=h).status_code == 422
+
+
+def test_whole_hour_buckets_come_from_the_hourly_rollup_when_there_is_one(
+    client: TestClient, world: World, db: psycopg.Connection
+) -> None:
+    """With TimescaleDB, migration 0003 makes ``readings_hourly`` a continuous aggregate; here a
+    table with the same columns stands in for it (no extension on plain PostgreSQL)."""
+    eid = world.enrollees["a1"]
+    wearable = world.devices["a1"][0]
+    points = [(START + timedelta(minutes=7 * i), 60 + (i * 13) % 40) for i in range(600)]
+    _insert(db, wearable, HR, points)
+    db.execute(
+        "CREATE TABLE readings_hourly AS SELECT device, metric, date_trunc('hour', ts) AS bucket, "
+        "count(*) AS n, min(value) AS vmin, max(value) AS vmax, sum(value::float8) AS vsum "
+        "FROM readings GROUP BY 1, 2, 3")
+    db.execute("UPDATE job_state SET detail = detail || '{\"rollup\": \"readings_hourly\"}' WHERE job = 'storage'")
+
+    def get(width: str, start: datetime, end: datetime) -> list[dict[str, object]]:
+        span = f"from={start.isoformat().replace('+', '%2B')}&to={end.isoformat().replace('+', '%2B')}"
+        response = client.get(f"/v1/enrollees/{eid}/readings?metric=heart_rate&bucket={width}&{span}"
+                              "&limit=500", headers=world.headers("cw_a1"))
+        assert response.status_code == 200, response.text
+        return list(response.json()["items"])
+
+    end = START + timedelta(days=4)
+    for width, hours in (("6h", 6), ("1d", 24)):
+        origin = datetime(1999, 12, 31, 15, 0, tzinfo=UTC)  # local midnight, Asia/Seoul
+        expected: dict[datetime, list[float]] = defaultdict(list)
+        for ts, value in points:
+            if ts < end:
+                expected[origin + ((ts - origin) // timedelta(hours=hours)) * timedelta(hours=hours)].append(value)
+        got = {datetime.fromisoformat(str(b["bucket_start"])): b for b in get(width, START, end)}
+        assert set(got) == set(expected)
+        for bucket_start, values in expected.items():
+            bucket = got[bucket_start]
+            assert (bucket["count"], bucket["min"], bucket["max"]) == (len(values), min(values), max(values))
+            assert abs(float(bucket["avg"]) - statistics.fmean(values)) < 1e-6  # type: ignore[arg-type]
+
+    before = get("6h", START, end)
+    db.execute("DELETE FROM readings")
+    # Whole hours: still answered, from the rollup. A window off the hour or a width that is not
+    # whole hours reads the readings themselves (now gone).
+    assert get("6h", START, end) == before and before
+    assert get("6h", START + timedelta(minutes=30), end) == []
+    assert get("30m", START, end) == []
