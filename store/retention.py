@@ -105,7 +105,8 @@ def apply_retention(conn: psycopg.Connection, policy: RetentionPolicy, now: date
         "readings_partitions": _drop_time_series(conn, "readings", cutoff(policy.readings_days), engine),
         "events_partitions": _drop_time_series(conn, "events", cutoff(policy.events_days), engine),
     }
-    if engine == "timescaledb" and conn.execute("SELECT to_regclass('readings_hourly')").fetchone() != (None,):
+    rollup = conn.execute("SELECT to_regclass('readings_hourly')").fetchone()
+    if engine == "timescaledb" and rollup != (None,):
         counts["readings_partitions"] += _drop_time_series(
             conn, "readings_hourly", cutoff(policy.readings_days), engine)
     counts["daily_features"] = conn.execute(

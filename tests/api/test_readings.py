@@ -143,7 +143,8 @@ def test_whole_hour_buckets_come_from_the_hourly_rollup_when_there_is_one(
         "CREATE TABLE readings_hourly AS SELECT device, metric, date_trunc('hour', ts) AS bucket, "
         "count(*) AS n, min(value) AS vmin, max(value) AS vmax, sum(value::float8) AS vsum "
         "FROM readings GROUP BY 1, 2, 3")
-    db.execute("UPDATE job_state SET detail = detail || '{\"rollup\": \"readings_hourly\"}' WHERE job = 'storage'")
+    db.execute("UPDATE job_state SET detail = detail || '{\"rollup\": \"readings_hourly\"}' "
+               "WHERE job = 'storage'")
 
     def get(width: str, start: datetime, end: datetime) -> list[dict[str, object]]:
         span = f"from={start.isoformat().replace('+', '%2B')}&to={end.isoformat().replace('+', '%2B')}"
@@ -156,9 +157,10 @@ def test_whole_hour_buckets_come_from_the_hourly_rollup_when_there_is_one(
     for width, hours in (("6h", 6), ("1d", 24)):
         origin = datetime(1999, 12, 31, 15, 0, tzinfo=UTC)  # local midnight, Asia/Seoul
         expected: dict[datetime, list[float]] = defaultdict(list)
+        step = timedelta(hours=hours)
         for ts, value in points:
             if ts < end:
-                expected[origin + ((ts - origin) // timedelta(hours=hours)) * timedelta(hours=hours)].append(value)
+                expected[origin + ((ts - origin) // step) * step].append(value)
         got = {datetime.fromisoformat(str(b["bucket_start"])): b for b in get(width, START, end)}
         assert set(got) == set(expected)
         for bucket_start, values in expected.items():

@@ -24,7 +24,9 @@ def _count(db: psycopg.Connection, query: str) -> int:
     return int(row[0])
 
 
-def _alert(db: psycopg.Connection, enrollee: int, kind: str, status: str, resolved_days_ago: int | None) -> int:
+def _alert(
+    db: psycopg.Connection, enrollee: int, kind: str, status: str, resolved_days_ago: int | None
+) -> int:
     resolved = None if resolved_days_ago is None else NOW - timedelta(days=resolved_days_ago)
     row = db.execute(
         "INSERT INTO alerts (enrollee_id, kind, severity, status, summary, onset_at, last_seen_at, "
@@ -64,7 +66,8 @@ def test_each_data_class_keeps_what_its_policy_says(db: psycopg.Connection) -> N
     counts = apply_retention(db, POLICY, NOW)
 
     def kept(table: str, days: int) -> int:
-        return _count(db, f"SELECT count(*) FROM {table} WHERE ts < '{(NOW - timedelta(days=days)).isoformat()}'")
+        since = (NOW - timedelta(days=days)).isoformat()
+        return _count(db, f"SELECT count(*) FROM {table} WHERE ts < '{since}'")
 
     # Time series go by whole weeks: nothing newer than the cutoff goes, nothing older than
     # the cutoff's week stays.
@@ -106,6 +109,7 @@ def test_scoring_queue_rows_go_only_once_every_worker_has_passed_them(db: psycop
     ]
     apply_retention(db, POLICY, NOW)  # no analytics watermark yet: nothing goes
     assert _count(db, "SELECT count(*) FROM scoring_queue") == 4
+    db.execute("DELETE FROM job_state WHERE job LIKE 'analytics.score%'")
     db.execute("INSERT INTO job_state (job, watermark) VALUES ('analytics.score/0', %s), "
                "('analytics.score/1', %s)", (ids[3], ids[1]))
     apply_retention(db, POLICY, NOW)
