@@ -52,7 +52,8 @@ def make_server(settings: Settings, *, log_level: str | None = None) -> Server:
         port=settings.api_port,
         log_level=(log_level or settings.log_level).lower(),
         access_log=False,
-        proxy_headers=False,
+        proxy_headers=settings.api_forwarded_allow_ips is not None,
+        forwarded_allow_ips=settings.api_forwarded_allow_ips,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         lifespan="on",
     )

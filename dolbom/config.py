@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     mqtt_url: str = "mqtt://127.0.0.1:1883"
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
+    # Behind a load balancer: the proxies (comma-separated IPs, or "*") whose X-Forwarded-For
+    # is trusted, so audit rows and the login limiter see the real client, not the proxy.
+    api_forwarded_allow_ips: str | None = None
     data_dir: Path = Path(".dolbom")
     log_level: str = "INFO"
 

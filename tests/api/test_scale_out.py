@@ -58,3 +58,23 @@ def test_two_api_processes_serve_as_one(
         "SELECT count(*) FROM access_audit WHERE username = 'cw_a1' AND action = 'acknowledge_alert'"
     ).fetchone()
     assert audited == (1,)
+
+
+def test_behind_a_trusted_proxy_the_audit_records_the_client_not_the_proxy(
+    settings: Settings, world: World, db: psycopg.Connection
+) -> None:
+    trusted = LiveServer(settings.model_copy(update={"api_forwarded_allow_ips": "127.0.0.1"}))
+    untrusted = LiveServer(settings)
+    for server in (trusted, untrusted):
+        server.start()
+    try:
+        for server in (trusted, untrusted):
+            response = httpx.get(f"{server.url}/v1/enrollees/{world.enrollees['a1']}/readings",
+                                 headers={**world.headers("cw_a1"), "X-Forwarded-For": "203.0.113.7"})
+            assert response.status_code == 200
+    finally:
+        for server in (trusted, untrusted):
+            server.stop()
+    rows = db.execute("SELECT client_addr FROM access_audit WHERE action = 'read_readings' "
+                      "ORDER BY id").fetchall()
+    assert rows == [("203.0.113.7",), ("127.0.0.1",)]
