@@ -55,10 +55,8 @@ def secured_broker(tmp_path: Path) -> Broker:
     issue_credentials(passwd, "band-a", "password-of-a")
     issue_credentials(passwd, "band-b", "password-of-b")
     broker = Broker(tmp_path / "mqtt", extra_conf=(
-        f"allow_anonymous false\npassword_file {passwd}\nacl_file {ACL}\n"
-        # started as root (CI), Mosquitto would drop to its own user, which cannot read the
-        # test's private temporary directory; no effect when not root
-        "user root\n"))
+        # (Broker keeps Mosquitto root when started as root, so it can read tmp_path)
+        f"allow_anonymous false\npassword_file {passwd}\nacl_file {ACL}\n"))
     return broker
 
 
