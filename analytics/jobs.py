@@ -1,35 +1,38 @@
-"""The scheduled jobs: load a window (queries) -> score (pure) -> write alerts (lifecycle).
+"""The minute job's work on a set of shards: load a window (queries) -> score (pure) ->
+write alerts (lifecycle); and the clock conditions, auto-resolve and escalation.
 
-Every job takes the data time ``now``; ``scheduled_job`` gives it a connection in one
-transaction, times it and logs failures with ``log.exception`` (no names or vitals at INFO).
+Every function takes the data time ``now`` and runs in the caller's transaction, which holds
+the shards' locks (analytics/runner.py). ``scheduled_job`` wraps a whole job that runs in one
+transaction: connection, timing and ``log.exception`` (no names or vitals at INFO).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import psycopg
 
-from analytics import clock, context, lifecycle, queries
+from analytics import clock, context, lifecycle, queries, shard_queries
 from analytics.arrival import score_new_weights
 from analytics.features import ACTIVITY_EVENTS as ACTIVITY
 from analytics.features import DOOR_OPEN, DOORS
 from analytics.model import Finding
 from analytics.rules import CONTEXT_S, KIND_INDEX, STEPS, VitalBatch, score_vitals_arrays
+from analytics.shards import ShardState
 from dolbom.wire import EVENT_CODES, EventType
 from store.alerts import raise_alert
 from store.db import connect
 
 log = logging.getLogger(__name__)
 
-JOB_SCORE = "analytics.score"
 CHECKIN = EVENT_CODES[EventType.CHECKIN]
 
 JobFn = Callable[[psycopg.Connection, datetime], dict[str, int]]
@@ -118,9 +121,17 @@ def apply_findings(conn: psycopg.Connection, findings: Sequence[Finding], now: f
 
 
 def _windows(
-    rows: list[tuple[int, int, float, float]], last_id: int, seen_max: int, prev_now: float, now: float
+    rows: list[tuple[int, int, float, float]],
+    last_id: int,
+    seen_max: int,
+    prev_now: float,
+    now: float,
+    upto: int,
 ) -> tuple[dict[int, list[float]], int]:
-    """Per-enrollee (start, end] windows due as of ``now``, and the new fully-consumed id."""
+    """Per-enrollee (start, end] windows due as of ``now`` from one shard's queue rows (every
+    row with ``last_id < id <= upto``), and the shard's new watermark: the row before the
+    first one reaching past ``now`` (it is read again next time), else ``upto``. A row
+    already read (``id <= seen_max``) is scored only after ``prev_now``."""
     windows: dict[int, list[float]] = {}
     pending: int | None = None
     for row_id, enrollee_id, lo, hi in rows:
@@ -132,27 +143,42 @@ def _windows(
             continue
         w = windows.setdefault(enrollee_id, [start, end])
         w[0], w[1] = min(w[0], start), max(w[1], end)
-    new_last = pending - 1 if pending is not None else (rows[-1][0] if rows else last_id)
+    new_last = pending - 1 if pending is not None else upto
     return windows, max(last_id, new_last)
 
 
-@scheduled_job(JOB_SCORE)
-def score_new_data(conn: psycopg.Connection, now: datetime) -> dict[str, int]:
-    """Score everything that arrived since the watermark, up to data time ``now``."""
-    watermark, prev_dt, detail = queries.job_state(conn, JOB_SCORE)
-    last_id = watermark or 0
-    seen_max = int(detail.get("seen_max_id", last_id))
-    prev_now = prev_dt.timestamp() if prev_dt is not None else -math.inf
+def score_shards(
+    conn: psycopg.Connection,
+    states: Mapping[int, ShardState],
+    now: datetime,
+    frontier: int | None,
+    limit: int,
+) -> tuple[dict[str, int], dict[int, ShardState]]:
+    """Score what the shards' queue holds past their watermarks, up to id ``frontier`` and
+    data time ``now``; return counts (``more`` > 0 when a shard had more rows than ``limit``)
+    and the shards' new states (not stored). ``frontier`` None: no new rows are read."""
     t_now = now.timestamp()
-    rows = queries.queue_after(conn, last_id)
-    windows, new_last = _windows(rows, last_id, seen_max, prev_now, t_now)
-    counts = {"queue_rows": len(rows), "enrollees": len(windows), "readings": 0, "events": 0, "alerts": 0}
+    counts = {"queue_rows": 0, "enrollees": 0, "readings": 0, "events": 0, "alerts": 0, "more": 0}
+    if frontier is None:
+        return counts, dict(states)
+    rows = shard_queries.queue_rows(conn, {s: st.watermark for s, st in states.items()}, frontier, limit)
+    windows: dict[int, list[float]] = {}
+    new: dict[int, ShardState] = {}
+    for shard, st in states.items():
+        mine = rows.get(shard, [])
+        truncated = len(mine) >= limit
+        upto = mine[-1][0] if truncated else max(frontier, st.watermark)
+        found, watermark = _windows(mine, st.watermark, st.seen_max_id, st.data_time, t_now, upto)
+        windows.update(found)
+        new[shard] = dataclasses.replace(
+            st, watermark=watermark, data_time=t_now, seen_max_id=max(st.seen_max_id, upto)
+        )
+        counts["queue_rows"] += len(mine)
+        counts["more"] += int(truncated)
+    counts["enrollees"] = len(windows)
     if windows:
         counts.update(_score_windows(conn, windows, now))
-    seen = max([seen_max] + [r[0] for r in rows])
-    queries.save_job_state(conn, JOB_SCORE, new_last, now, {"seen_max_id": seen})
-    counts["more"] = int(len(rows) >= 200_000)
-    return counts
+    return counts, new
 
 
 def _score_windows(
@@ -288,11 +314,11 @@ def _profile(params: dict[str, Any] | None, key: str) -> float:
     return float(params[key])
 
 
-@scheduled_job("analytics.clock")
-def check_clock(conn: psycopg.Connection, now: datetime) -> dict[str, int]:
-    """Clock conditions, then auto-resolve and escalation, all as of data time ``now``."""
+def check_clock(conn: psycopg.Connection, now: datetime, shards: Sequence[int]) -> dict[str, int]:
+    """Clock conditions of the shards' enrollees, then their auto-resolve and escalation, all
+    as of data time ``now``."""
     t_now = now.timestamp()
-    rows = queries.clock_enrollees(conn)
+    rows = queries.clock_enrollees(conn, shards)
     ids = [int(r[0]) for r in rows]
     index = {e: i for i, e in enumerate(ids)}
 
@@ -325,7 +351,7 @@ def check_clock(conn: psycopg.Connection, now: datetime) -> dict[str, int]:
         found, clear = fn(state, t_now)
         findings += found
         clear_masks[kind] = clear
-    devs = [d for d in queries.clock_devices(conn) if int(d[0]) in index]
+    devs = [d for d in queries.clock_devices(conn, shards) if int(d[0]) in index]
     dstate = clock.DeviceState(
         enrollee=np.array([index[int(d[0])] for d in devs], dtype=np.int64),
         device_id=[str(d[1]) for d in devs],
@@ -344,19 +370,20 @@ def check_clock(conn: psycopg.Connection, now: datetime) -> dict[str, int]:
         for f in findings
     ]
     raised = apply_findings(conn, by_id, t_now)
-    active = queries.active_alerts(conn)
+    active = queries.active_alerts(conn, shards=shards)
     clears = [
         (a.enrollee_id, a.kind, t_now)
         for a in active
         if a.kind in clear_masks and a.enrollee_id in index and clear_masks[a.kind][index[a.enrollee_id]]
     ]
     queries.mark_clear(conn, clears)
-    resolved, escalated = resolve_and_escalate(conn, t_now)
+    resolved, escalated = resolve_and_escalate(conn, t_now, shards)
     return {"enrollees": len(ids), "alerts": raised, "resolved": resolved, "escalated": escalated}
 
 
-def resolve_and_escalate(conn: psycopg.Connection, now: float) -> tuple[int, int]:
-    active = queries.active_alerts(conn)
+def resolve_and_escalate(conn: psycopg.Connection, now: float, shards: Sequence[int]) -> tuple[int, int]:
+    """Auto-resolve and escalate the active alerts of the shards' enrollees (ingest's too)."""
+    active = queries.active_alerts(conn, shards=shards)
     state = queries.conditions(conn, [(a.enrollee_id, a.kind) for a in active])
     resolved = escalated = 0
     for alert in active:

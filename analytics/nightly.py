@@ -1,5 +1,6 @@
 """The nightly job: daily features per enrollee, refit of baselines and per-person models,
-routine and trend findings. ``refit_person`` is the pure per-enrollee part (benchmarked)."""
+routine and trend findings, one shard and one local day per transaction (``nightly_shard``).
+``refit_person`` is the pure per-enrollee part (benchmarked)."""
 
 from __future__ import annotations
 
@@ -12,14 +13,14 @@ from typing import Any, Final
 import numpy as np
 import psycopg
 
-from analytics import baselines, context, queries, routine, trends
+from analytics import baselines, context, queries, routine, shard_queries, trends
 from analytics.features import FEATURES, INDEX, DayData, daily_features
-from analytics.jobs import apply_findings, scheduled_job
+from analytics.jobs import apply_findings
 from analytics.model import Finding
+from analytics.shards import LOCK_NIGHTLY
 from dolbom.thresholds import effective
 from dolbom.wire import METRIC_BY_NAME
 
-JOB_NIGHTLY: Final = "analytics.nightly"
 RUN_AFTER_MIDNIGHT: Final = timedelta(minutes=5)
 MAX_CATCH_UP_DAYS: Final = 60
 CHUNK: Final = 2000
@@ -186,37 +187,51 @@ def _day_data(
     )
 
 
-def _days_due(conn: psycopg.Connection, tz: str, done: str | None, now: datetime) -> list[date]:
+def _days_due(tz: str, done: str | None, now: datetime, first_data: datetime | None) -> list[date]:
     local_now = now.astimezone(context._zone(tz))
     last = (local_now - RUN_AFTER_MIDNIGHT).date() - timedelta(days=1)
     if done is not None:
         first = date.fromisoformat(done) + timedelta(days=1)
     else:
-        start = queries.first_data_time(conn)
-        if start is None:
+        if first_data is None:
             return []
-        first = start.astimezone(context._zone(tz)).date()
+        first = first_data.astimezone(context._zone(tz)).date()
     first = max(first, last - timedelta(days=MAX_CATCH_UP_DAYS))
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
-@scheduled_job(JOB_NIGHTLY)
-def nightly(conn: psycopg.Connection, now: datetime) -> dict[str, int]:
-    """Process every local day that has ended (plus a few minutes) as of ``now``."""
-    _, _, detail = queries.job_state(conn, JOB_NIGHTLY)
+def nightly_shard(
+    conn: psycopg.Connection, shard: int, now: datetime, first_data: datetime | None, *, lock: bool
+) -> dict[str, int]:
+    """Process every local day that has ended (plus a few minutes) as of ``now`` for one
+    shard's enrollees, one day per transaction (a kill loses at most that day's work).
+
+    ``conn`` is in autocommit. ``lock``: take the shard's nightly advisory lock in each
+    transaction and stop (``skipped`` = 1) when another worker holds it; without it the
+    caller holds the lock. ``first_data``: where a time zone's first run starts.
+    """
     by_tz: dict[str, list[tuple[int, str, dict[str, Any], int]]] = defaultdict(list)
-    for row in queries.enrollees(conn):
+    for row in queries.enrollees(conn, shards=[shard]):
         by_tz[row[1]].append(row)
-    counts = {"days": 0, "enrollees": 0, "alerts": 0}
-    for tz, people in by_tz.items():
-        for day in _days_due(conn, tz, detail.get(tz), now):
-            for start in range(0, len(people), CHUNK):
-                chunk = people[start : start + CHUNK]
-                counts["alerts"] += _process_day(conn, chunk, tz, day, now)
-                counts["enrollees"] += len(chunk)
-            detail[tz] = day.isoformat()
-            counts["days"] += 1
-    queries.save_job_state(conn, JOB_NIGHTLY, None, now, detail)
+    counts = {"days": 0, "enrollees": 0, "alerts": 0, "skipped": 0}
+    for tz, people in sorted(by_tz.items()):
+        while True:
+            with conn.transaction():
+                if lock and not shard_queries.try_lock(conn, LOCK_NIGHTLY, [shard]):
+                    counts["skipped"] = 1
+                    return counts
+                done = shard_queries.nightly_done(conn, shard)
+                due = _days_due(tz, done.get(tz), now, first_data)
+                if not due:
+                    break
+                day = due[0]
+                for start in range(0, len(people), CHUNK):
+                    chunk = people[start : start + CHUNK]
+                    counts["alerts"] += _process_day(conn, chunk, tz, day, now)
+                    counts["enrollees"] += len(chunk)
+                done[tz] = day.isoformat()
+                shard_queries.save_nightly_done(conn, shard, done, now)
+                counts["days"] += 1
     return counts
 
 

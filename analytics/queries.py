@@ -24,55 +24,22 @@ def _epoch(value: datetime | None) -> float:
     return float("nan") if value is None else value.timestamp()
 
 
-# ---- job state ---------------------------------------------------------------------------
-
-
-def job_state(conn: psycopg.Connection, job: str) -> tuple[int | None, datetime | None, dict[str, Any]]:
-    row = conn.execute("SELECT watermark, data_time, detail FROM job_state WHERE job = %s", (job,)).fetchone()
-    if row is None:
-        return None, None, {}
-    return row[0], row[1], dict(row[2] or {})
-
-
-def save_job_state(
-    conn: psycopg.Connection,
-    job: str,
-    watermark: int | None,
-    data_time: datetime | None,
-    detail: dict[str, Any],
-) -> None:
-    conn.execute(
-        "INSERT INTO job_state (job, watermark, data_time, detail, updated_at) "
-        "VALUES (%s, %s, %s, %s, now()) "
-        "ON CONFLICT (job) DO UPDATE SET watermark = EXCLUDED.watermark, data_time = EXCLUDED.data_time, "
-        "detail = EXCLUDED.detail, updated_at = now()",
-        (job, watermark, data_time, Jsonb(detail)),
-    )
-
-
-# ---- the scoring queue and the data windows ------------------------------------------------
-
-
-def queue_after(
-    conn: psycopg.Connection, after_id: int, limit: int = 200_000
-) -> list[tuple[int, int, float, float]]:
-    rows = conn.execute(
-        "SELECT id, enrollee_id, extract(epoch FROM ts_min)::float8, extract(epoch FROM ts_max)::float8 "
-        "FROM scoring_queue WHERE id > %s ORDER BY id LIMIT %s",
-        (after_id, limit),
-    ).fetchall()
-    return [(int(r[0]), int(r[1]), float(r[2]), float(r[3])) for r in rows]
+# ---- people and the data windows ---------------------------------------------------------
 
 
 def enrollees(
-    conn: psycopg.Connection, ids: Sequence[int] | None = None
+    conn: psycopg.Connection, ids: Sequence[int] | None = None, *, shards: Sequence[int] | None = None
 ) -> list[tuple[int, str, dict[str, Any], int]]:
-    """(id, timezone, threshold overrides, region_id) of active enrollees (all, or ``ids``)."""
+    """(id, timezone, threshold overrides, region_id) of active enrollees (all, ``ids``, or
+    those of ``shards``)."""
     sql = "SELECT id, timezone, thresholds, region_id FROM enrollees WHERE active"
     params: tuple[Any, ...] = ()
     if ids is not None:
         sql += " AND id = ANY(%s)"
-        params = (list(ids),)
+        params += (list(ids),)
+    if shards is not None:
+        sql += " AND analytics_shard(id) = ANY(%s)"
+        params += (list(shards),)
     return [
         (int(r[0]), str(r[1]), dict(r[2] or {}), int(r[3]))
         for r in conn.execute(sql + " ORDER BY id", params)
@@ -295,8 +262,9 @@ def upsert_device_seen(conn: psycopg.Connection, rows: Iterable[tuple[int, datet
         )
 
 
-def clock_enrollees(conn: psycopg.Connection) -> list[tuple[Any, ...]]:
-    """Active enrollees with at least one device, their activity state and device flags."""
+def clock_enrollees(conn: psycopg.Connection, shards: Sequence[int]) -> list[tuple[Any, ...]]:
+    """Active enrollees of ``shards`` with at least one device, their activity state and
+    device flags."""
     return conn.execute(
         "SELECT e.id, e.timezone, a.last_data_ts, a.last_activity_ts, a.last_door_ts, a.last_checkin_ts, "
         "a.last_answered_ts, coalesce(a.unanswered_in_row, 0), m.params, "
@@ -305,22 +273,32 @@ def clock_enrollees(conn: psycopg.Connection) -> list[tuple[Any, ...]]:
         "FROM enrollees e JOIN devices d ON d.enrollee_id = e.id AND d.removed_at IS NULL "
         "LEFT JOIN analytics_activity a ON a.enrollee_id = e.id "
         "LEFT JOIN analytics_person_models m ON m.enrollee_id = e.id "
-        "WHERE e.active GROUP BY e.id, a.enrollee_id, m.enrollee_id ORDER BY e.id"
+        "WHERE e.active AND analytics_shard(e.id) = ANY(%s) "
+        "GROUP BY e.id, a.enrollee_id, m.enrollee_id ORDER BY e.id",
+        (list(shards),),
     ).fetchall()
 
 
-def clock_devices(conn: psycopg.Connection) -> list[tuple[Any, ...]]:
+def clock_devices(conn: psycopg.Connection, shards: Sequence[int]) -> list[tuple[Any, ...]]:
     return conn.execute(
         "SELECT d.enrollee_id, d.device_id, d.kind, d.online, d.status_at, d.battery, s.last_ts "
         "FROM devices d JOIN enrollees e ON e.id = d.enrollee_id AND e.active "
-        "LEFT JOIN analytics_device_seen s ON s.device = d.id WHERE d.removed_at IS NULL"
+        "AND analytics_shard(e.id) = ANY(%s) "
+        "LEFT JOIN analytics_device_seen s ON s.device = d.id WHERE d.removed_at IS NULL",
+        (list(shards),),
     ).fetchall()
 
 
 # ---- alerts and conditions ------------------------------------------------------------------
 
 
-def active_alerts(conn: psycopg.Connection, enrollee_ids: Sequence[int] | None = None) -> list[ActiveAlert]:
+def active_alerts(
+    conn: psycopg.Connection,
+    enrollee_ids: Sequence[int] | None = None,
+    *,
+    shards: Sequence[int] | None = None,
+) -> list[ActiveAlert]:
+    """Open and acknowledged alerts (all, of ``enrollee_ids``, or of ``shards``' enrollees)."""
     sql = (
         "SELECT id, enrollee_id, kind, severity, status, last_seen_at, onset_at, snoozed_until, "
         "escalated_at IS NOT NULL FROM alerts WHERE status <> 'resolved'"
@@ -328,7 +306,10 @@ def active_alerts(conn: psycopg.Connection, enrollee_ids: Sequence[int] | None =
     params: tuple[Any, ...] = ()
     if enrollee_ids is not None:
         sql += " AND enrollee_id = ANY(%s)"
-        params = (list(enrollee_ids),)
+        params += (list(enrollee_ids),)
+    if shards is not None:
+        sql += " AND analytics_shard(enrollee_id) = ANY(%s)"
+        params += (list(shards),)
     return [
         ActiveAlert(
             int(r[0]),

@@ -1,9 +1,11 @@
 """``dolbom analytics``: the APScheduler service, or one pass with ``--once``.
 
 Live: every minute score new data and check clock conditions (auto-resolve and escalation
-included); hourly look for local days that have ended and run the nightly refit for them;
-daily create the readings/events partitions ahead; monthly store the regional reports.
-``--once --now TS`` runs everything pending as of TS.
+included) for this worker's shards; hourly look for local days that have ended and run the
+nightly refit for them; daily create the readings/events partitions ahead; monthly store the
+regional reports. ``--once --now TS`` runs everything pending as of TS for every shard.
+Any number of workers may run with the same configuration: shards are scored under advisory
+locks (analytics/runner.py) and the system-wide jobs under one lock each.
 """
 
 from __future__ import annotations
@@ -14,69 +16,59 @@ from datetime import UTC, datetime
 
 import psycopg
 
+from analytics import runner, shard_queries
 from analytics.errors import AnalyticsJobFailed
-from analytics.jobs import check_clock, scheduled_job, score_new_data
-from analytics.nightly import nightly
+from analytics.jobs import scheduled_job
+from analytics.shards import LOCK_SYSTEM, SYSTEM_MONTHLY, SYSTEM_PARTITIONS, Worker
 from dolbom.config import Settings
+from store.db import connect
 from store.partitions import ensure_partitions
 
 log = logging.getLogger(__name__)
 
 MINUTE_MISFIRE_S = 30
 NIGHTLY_MISFIRE_S = 3600
-MAX_SCORE_PASSES = 1000  # --once drains the queue in passes of at most 200,000 rows
-
-Job = Callable[[str, datetime], "dict[str, int] | None"]
 
 
 @scheduled_job("store.partitions")
 def maintain_partitions(conn: psycopg.Connection, now: datetime) -> dict[str, int]:
-    """Create the weekly readings/events partitions ahead of ``now`` (plain PostgreSQL)."""
+    """Create the weekly readings/events partitions ahead of ``now`` (plain PostgreSQL); one
+    worker at a time (the others skip)."""
+    if not shard_queries.try_lock_system(conn, LOCK_SYSTEM, SYSTEM_PARTITIONS):
+        return {"partitions_created": 0, "skipped": 1}
     return {"partitions_created": len(ensure_partitions(conn, now=now))}
 
 
-def run_once(db_url: str, now: datetime) -> dict[str, dict[str, int]]:
-    """Score, nightly, clock: everything pending as of ``now``. Raises if a job failed."""
-    results: dict[str, dict[str, int]] = {}
+def worker_of(settings: Settings) -> Worker:
+    return Worker(settings.analytics_worker_index, settings.analytics_workers)
 
-    def call(job: Job) -> dict[str, int]:
-        counts = job(db_url, now)
-        if counts is None:
-            raise AnalyticsJobFailed(
-                f"analytics job {getattr(job, 'job_name', job)} failed; see the log above"
-            )
-        return counts
 
-    results["partitions"] = call(maintain_partitions)
-    for _ in range(MAX_SCORE_PASSES):
-        results["score"] = call(score_new_data)
-        if not results["score"].get("more"):
-            break
-    results["nightly"] = call(nightly)
-    results["clock"] = call(check_clock)
-    return results
+def run_once(db_url: str, now: datetime, worker: Worker | None = None) -> dict[str, dict[str, int]]:
+    """Partitions, then score, nightly, clock of every shard: everything pending as of ``now``.
+    Raises if a job failed."""
+    partitions = maintain_partitions(db_url, now)
+    if partitions is None:
+        raise AnalyticsJobFailed("analytics job store.partitions failed; see the log above")
+    return {"partitions": partitions, **runner.once(db_url, now, worker or Worker())}
 
 
 def monthly_reports(db_url: str, now: datetime) -> None:
-    """Store last month's regional reports for every region (reports component)."""
+    """Store last month's regional reports for every region (reports component); one worker
+    at a time, and a region already stored is skipped, so every worker may schedule it."""
     from reports.jobs import generate_monthly
 
-    stored = generate_monthly(db_url, now)
+    with connect(db_url, autocommit=True) as conn:
+        if not shard_queries.try_lock_system(conn, LOCK_SYSTEM, SYSTEM_MONTHLY, session=True):
+            log.info("monthly reports: another analytics worker is storing them")
+            return
+        try:
+            stored = generate_monthly(db_url, now)
+        finally:
+            shard_queries.unlock_system(conn, LOCK_SYSTEM, SYSTEM_MONTHLY)
     log.info("monthly reports: stored %d report(s) as of %s", len(stored), now.isoformat())
 
 
-def _minute(db_url: str) -> Callable[[], None]:
-    """Score new data, then the clock conditions, in one job: they never run concurrently."""
-
-    def tick() -> None:
-        now = datetime.now(UTC)
-        score_new_data(db_url, now)
-        check_clock(db_url, now)
-
-    return tick
-
-
-def _live(job: Job, db_url: str) -> Callable[[], None]:
+def _live(job: Callable[[str, datetime], object], db_url: str) -> Callable[[], None]:
     def tick() -> None:
         job(db_url, datetime.now(UTC))
 
@@ -85,9 +77,10 @@ def _live(job: Job, db_url: str) -> Callable[[], None]:
 
 def run(settings: Settings, *, once: bool, now: datetime | None) -> None:
     """Entry point of ``dolbom analytics``."""
+    worker = worker_of(settings)
     if once:
         moment = now or datetime.now(UTC)
-        results = run_once(settings.database_url, moment)
+        results = run_once(settings.database_url, moment, worker)
         log.info("analytics --once as of %s: %s", moment.isoformat(), results)
         return
     from apscheduler.schedulers.blocking import BlockingScheduler
@@ -102,7 +95,17 @@ def run(settings: Settings, *, once: bool, now: datetime | None) -> None:
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MINUTE_MISFIRE_S},
     )
     url = settings.database_url
-    scheduler.add_job(_minute(url), IntervalTrigger(minutes=1), id="minute", name="score new data, clock")
+    orphan_after_s = float(settings.analytics_orphan_after_s)
+
+    def minute(db_url: str, moment: datetime) -> None:
+        runner.minute(db_url, moment, worker, orphan_after_s)
+
+    def nightly(db_url: str, moment: datetime) -> None:
+        runner.nightly_refit(db_url, moment, worker, orphan_after_s)
+
+    scheduler.add_job(
+        _live(minute, url), IntervalTrigger(minutes=1), id="minute", name="score new data, clock"
+    )
     scheduler.add_job(
         _live(nightly, url),
         CronTrigger(minute=7),
@@ -118,13 +121,18 @@ def run(settings: Settings, *, once: bool, now: datetime | None) -> None:
         misfire_grace_time=NIGHTLY_MISFIRE_S,
     )
     scheduler.add_job(
-        lambda: monthly_reports(url, datetime.now(UTC)),
+        _live(monthly_reports, url),
         CronTrigger(day=1, hour=1, minute=30),
         id="monthly",
         name="monthly regional reports",
         misfire_grace_time=NIGHTLY_MISFIRE_S,
     )
-    log.info("analytics scheduler started (score and clock every minute, nightly refit hourly check)")
+    log.info(
+        "analytics scheduler started: worker %s, shards %s, takes over shards idle for %.0f s",
+        worker.name,
+        ",".join(map(str, worker.own_shards())),
+        orphan_after_s,
+    )
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
