@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import orjson
 import pytest
 
+from dolbom.config import Settings
 from dolbom.wire import QuarantineReason, TopicKind
 from ingest.checks import (
     IdentityPolicy,
@@ -173,3 +175,21 @@ def test_screen_never_raises() -> None:
     item = decode("zigbee2mqtt/pir-2", b'{"occupancy": true}', NOW, NOW)
     [reject] = screen_publisher(item, ("hub-10",), REQUIRE, broken).rejects
     assert reject.reason_code is QuarantineReason.UNAUTHENTICATED
+
+
+def test_production_files_load_the_plugin_and_require_the_stamp() -> None:
+    deploy = Path(__file__).resolve().parents[2] / "deploy"
+    conf = dict(line.split(None, 1) for line in
+                (deploy / "mosquitto" / "mosquitto.conf").read_text().splitlines()
+                if line.strip() and not line.startswith("#"))
+    assert conf["plugin"] == "/usr/lib/mosquitto/dolbom_identity.so"
+    assert conf["plugin_opt_identity_property"] == Settings.model_fields[
+        "ingest_identity_property"].default
+    assert "/usr/lib/mosquitto/dolbom_identity.so" in (
+        deploy / "mosquitto" / "Dockerfile").read_text()
+    compose = (deploy / "docker-compose.yml").read_text()
+    ingest = compose[compose.index("\n  ingest:\n"):compose.index("\n  analytics:\n")]
+    assert "DOLBOM_INGEST_DEVICE_IDENTITY: require" in ingest
+    assert "build: { context: ./mosquitto }" in compose
+    assert "Environment=DOLBOM_INGEST_DEVICE_IDENTITY=require" in (
+        deploy / "systemd" / "dolbom-ingest.service").read_text()
