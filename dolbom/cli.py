@@ -225,6 +225,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as error:  # the database went away, is read-only or full: one line
+        from store.db import refusal_line
+
+        line = refusal_line(error, settings.database_url)
+        if line is None:
+            raise
+        print(f"dolbom: {line}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

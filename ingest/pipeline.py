@@ -31,6 +31,7 @@ from ingest.contacts import ContactTracker
 from ingest.decode import Decoded, Reject, decode, screen_publisher
 from ingest.registry import Registry
 from ingest.writer import BatchResult, store_batch
+from store.db import refusal
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,7 @@ class _Storer:
     def store(self, batch: list[Decoded]) -> BatchResult:
         delay = RETRY_FIRST_S
         failures = 0
+        refused_at: float | None = None  # since when the database refuses (down, read-only…)
         while True:
             try:
                 conn = self._connection()
@@ -106,14 +108,23 @@ class _Storer:
                     result = store_batch(conn, self.registry, batch)
                 metrics.COMMIT_SECONDS.observe(time.perf_counter() - started)
                 self._count(result)
+                if refused_at is not None:
+                    log.info("database writes resumed after %.0f s",
+                             time.monotonic() - refused_at)
                 return result
-            except psycopg.OperationalError as error:
-                log.warning("database unavailable (%s); retrying in %.1f s",
-                            _first_line(error), delay)
             except psycopg.Error as error:
-                failures += 1
-                log.error("batch of %d messages failed to store (%s)", len(batch),
-                          _first_line(error))
+                why = refusal(error)
+                if why is not None:
+                    # Down, read-only, disk full: the batch itself is fine, so it is retried
+                    # whole and stays unacknowledged; never split or quarantined.
+                    if refused_at is None:
+                        refused_at = time.monotonic()
+                    log.warning("%s: %s; batch of %d messages kept unacknowledged, "
+                                "retrying in %.1f s", why, _first_line(error), len(batch), delay)
+                else:
+                    failures += 1
+                    log.error("batch of %d messages failed to store (%s)", len(batch),
+                              _first_line(error))
                 if failures >= SPLIT_AFTER_FAILURES and len(batch) > 1:
                     self._drop()
                     return self._store_one_by_one(batch)

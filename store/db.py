@@ -1,4 +1,6 @@
-"""Connections to PostgreSQL, with one clear line when the database cannot be reached."""
+"""Connections to PostgreSQL, with one clear line when the database cannot be reached or
+refuses to write (read-only, disk full): ``refusal`` is the one classification of such errors,
+used by ingest (retry, acknowledge nothing), the API (503) and the command line (one line)."""
 
 from __future__ import annotations
 
@@ -14,13 +16,64 @@ from dolbom.errors import DatabaseUnavailable
 
 CONNECT_TIMEOUT_S = 5
 
+# What the database says about itself when it refuses a statement that is fine in itself.
+UNAVAILABLE = "database unavailable"
+READ_ONLY = "database refuses writes (read-only)"
+DISK_FULL = "database is out of disk space"
+NO_RESOURCES = "database is out of resources"
+CONFLICT = "database aborted the transaction (deadlock or serialization conflict)"
+
+_HINTS = {
+    UNAVAILABLE: "check that PostgreSQL is running and reachable, then run again",
+    READ_ONLY: "make it writable (ALTER DATABASE ... RESET default_transaction_read_only) or "
+               "point DOLBOM_DATABASE_URL at the primary, then run again",
+    DISK_FULL: "free disk space on the database server, then run again",
+    NO_RESOURCES: "check the database server (memory, max_connections), then run again",
+    CONFLICT: "run again",
+}
+
+
+def first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
 
 def _unavailable(url: str, error: Exception) -> DatabaseUnavailable:
-    first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     return DatabaseUnavailable(
-        f"cannot connect to PostgreSQL at {redact_url(url)} ({first}); "
+        f"cannot connect to PostgreSQL at {redact_url(url)} ({first_line(error)}); "
         "start PostgreSQL or set DOLBOM_DATABASE_URL to a reachable postgresql:// URL"
     )
+
+
+def refusal(error: BaseException) -> str | None:
+    """Why PostgreSQL refused, when the reason is the database and not the statement.
+
+    None for errors the statement or its data caused (retrying the same cannot help). For the
+    others, the same work succeeds once the database is back, writable or has room again:
+    retry it unchanged.
+    """
+    if not isinstance(error, psycopg.Error):
+        return None
+    state = error.sqlstate or ""
+    if isinstance(error, psycopg.errors.ReadOnlySqlTransaction):  # 25006, also a hot standby
+        return READ_ONLY
+    if state == "53100":
+        return DISK_FULL
+    if state.startswith("53"):  # out of memory, too many connections
+        return NO_RESOURCES
+    if state.startswith("40"):  # serialization failure, deadlock
+        return CONFLICT
+    if isinstance(error, psycopg.OperationalError):  # lost or refused connection, shutdown
+        return UNAVAILABLE
+    return None
+
+
+def refusal_line(error: BaseException, url: str) -> str | None:
+    """One line for a command that failed because the database refused; None otherwise."""
+    why = refusal(error)
+    if why is None:
+        return None
+    return f"{why} at {redact_url(url)}: {first_line(error)}; {_HINTS[why]}"
 
 
 def connect(url: str, *, autocommit: bool = False, **kwargs: object) -> psycopg.Connection:

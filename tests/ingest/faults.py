@@ -33,6 +33,7 @@ BASE = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
 # Mosquitto publishes its $SYS figures every ``sys_interval`` seconds (default 10).
 SYS_CONF = "sys_interval 1"
 STORE_COUNT_TOPIC = "$SYS/broker/store/messages/count"
+UPTIME_TOPIC = "$SYS/broker/uptime"
 
 
 def reading(i: int) -> bytes:
@@ -130,31 +131,39 @@ class PersistentPublisher:
 
 class BrokerStore:
     """How many messages the broker holds: retained ones, and every message queued for or in
-    flight to a persistent session that has not acknowledged it (PUBACK) yet."""
+    flight to a persistent session that has not acknowledged it (PUBACK) yet.
+
+    Mosquitto publishes a $SYS figure only when it changes, every ``sys_interval``; the
+    uptime changes every tick, so two uptime updates after a call mean the count received
+    by then is the broker's figure from after the call.
+    """
 
     def __init__(self, broker: Broker) -> None:
         self.count: int | None = None
-        self.updates = 0
+        self.ticks = 0
         self._cond = threading.Condition()
         self.client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2,
                                   client_id=f"sys-{uuid.uuid4().hex[:8]}",
                                   protocol=MQTTProtocolVersion.MQTTv5)
         self.client.on_message = self._on_message
-        self.client.on_connect = lambda c, *a: c.subscribe(STORE_COUNT_TOPIC)
+        self.client.on_connect = lambda c, *a: c.subscribe([(STORE_COUNT_TOPIC, 0),
+                                                            (UPTIME_TOPIC, 0)])
         self.client.connect("127.0.0.1", broker.port)
         self.client.loop_start()
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
         with self._cond:
-            self.count = int(message.payload)
-            self.updates += 1
+            if message.topic == STORE_COUNT_TOPIC:
+                self.count = int(message.payload)
+            else:
+                self.ticks += 1
             self._cond.notify_all()
 
     def fresh(self, timeout: float = 15) -> int:
-        """A figure published after this call (two updates later, so not an older one)."""
+        """The broker's store count as of a moment after this call."""
         with self._cond:
-            target = self.updates + 2
-            assert self._cond.wait_for(lambda: self.updates >= target, timeout), \
+            target = self.ticks + 2
+            assert self._cond.wait_for(lambda: self.ticks >= target, timeout), \
                 "no $SYS update from the broker (sys_interval set?)"
             assert self.count is not None
             return self.count
