@@ -250,7 +250,10 @@ def publishers_of(user_properties: Sequence[tuple[str, str]] | None,
     """The stamped usernames among a message's MQTT 5 user properties (usually one)."""
     if not user_properties:
         return ()
-    return tuple(value for key, value in user_properties if key == name)
+    if len(user_properties) == 1:  # the usual case: the broker's stamp alone
+        key, value = user_properties[0]
+        return (value,) if key == name else ()
+    return tuple([value for key, value in user_properties if key == name])
 
 
 def _who(publisher: str, info: DeviceInfo | None) -> str:
