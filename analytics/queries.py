@@ -221,20 +221,29 @@ def first_data_time(conn: psycopg.Connection) -> datetime | None:
 
 def upsert_activity(conn: psycopg.Connection, rows: Iterable[tuple[Any, ...]]) -> None:
     """rows: (enrollee_id, last_data, last_activity, last_door, last_checkin, last_answered,
-    unanswered since the last answer in this window, answered-in-this-window?)."""
-    with conn.cursor() as cur:
-        cur.executemany(
+    unanswered since the last answer in this window, answered-in-this-window?), one per
+    enrollee. One statement per kind of unanswered count (recounted or added)."""
+    rows = list(rows)
+    for recounted, unanswered in (
+        (True, "EXCLUDED.unanswered_in_row"),
+        (False, "a.unanswered_in_row + EXCLUDED.unanswered_in_row"),
+    ):
+        part = [r for r in rows if bool(r[7]) is recounted]
+        if not part:
+            continue
+        conn.execute(
             "INSERT INTO analytics_activity AS a (enrollee_id, last_data_ts, last_activity_ts, last_door_ts, "
-            "last_checkin_ts, last_answered_ts, unanswered_in_row) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+            "last_checkin_ts, last_answered_ts, unanswered_in_row) "
+            "SELECT * FROM unnest(%s::int[], %s::timestamptz[], %s::timestamptz[], %s::timestamptz[], "
+            "%s::timestamptz[], %s::timestamptz[], %s::int[]) "
             "ON CONFLICT (enrollee_id) DO UPDATE SET "
             "last_data_ts = greatest(a.last_data_ts, EXCLUDED.last_data_ts), "
             "last_activity_ts = greatest(a.last_activity_ts, EXCLUDED.last_activity_ts), "
             "last_door_ts = greatest(a.last_door_ts, EXCLUDED.last_door_ts), "
             "last_checkin_ts = greatest(a.last_checkin_ts, EXCLUDED.last_checkin_ts), "
             "last_answered_ts = greatest(a.last_answered_ts, EXCLUDED.last_answered_ts), "
-            "unanswered_in_row = CASE WHEN %s::boolean THEN EXCLUDED.unanswered_in_row "
-            "ELSE a.unanswered_in_row + EXCLUDED.unanswered_in_row END",
-            [tuple(r) for r in rows],
+            f"unanswered_in_row = {unanswered}",
+            [[r[i] for r in part] for i in range(7)],
         )
 
 
@@ -254,11 +263,16 @@ def recent_checkins(
 
 
 def upsert_device_seen(conn: psycopg.Connection, rows: Iterable[tuple[int, datetime]]) -> None:
-    with conn.cursor() as cur:
-        cur.executemany(
-            "INSERT INTO analytics_device_seen AS s (device, last_ts) VALUES (%s, %s) ON CONFLICT (device) "
+    latest: dict[int, datetime] = {}
+    for device, ts in rows:
+        if device not in latest or ts > latest[device]:
+            latest[device] = ts
+    if latest:
+        conn.execute(
+            "INSERT INTO analytics_device_seen AS s (device, last_ts) "
+            "SELECT * FROM unnest(%s::int[], %s::timestamptz[]) ON CONFLICT (device) "
             "DO UPDATE SET last_ts = greatest(s.last_ts, EXCLUDED.last_ts)",
-            list(rows),
+            (list(latest), list(latest.values())),
         )
 
 
@@ -326,24 +340,28 @@ def active_alerts(
     ]
 
 
+def _mark_condition(conn: psycopg.Connection, column: str, rows: Iterable[tuple[int, str, float]]) -> None:
+    """Move ``column`` of (enrollee, kind) forward to the latest time given (one statement)."""
+    latest: dict[tuple[int, str], float] = {}
+    for e, k, t in rows:
+        latest[(e, k)] = max(t, latest.get((e, k), t))
+    if not latest:
+        return
+    conn.execute(
+        f"INSERT INTO analytics_conditions AS c (enrollee_id, kind, {column}) "
+        "SELECT * FROM unnest(%s::int[], %s::text[], %s::timestamptz[]) "
+        "ON CONFLICT (enrollee_id, kind) DO UPDATE SET "
+        f"{column} = greatest(c.{column}, EXCLUDED.{column})",
+        ([k[0] for k in latest], [k[1] for k in latest], [_dt(t) for t in latest.values()]),
+    )
+
+
 def mark_breach(conn: psycopg.Connection, rows: Iterable[tuple[int, str, float]]) -> None:
-    with conn.cursor() as cur:
-        cur.executemany(
-            "INSERT INTO analytics_conditions AS c (enrollee_id, kind, last_breach_ts) VALUES (%s, %s, %s) "
-            "ON CONFLICT (enrollee_id, kind) DO UPDATE SET "
-            "last_breach_ts = greatest(c.last_breach_ts, EXCLUDED.last_breach_ts)",
-            [(e, k, _dt(t)) for e, k, t in rows],
-        )
+    _mark_condition(conn, "last_breach_ts", rows)
 
 
 def mark_clear(conn: psycopg.Connection, rows: Iterable[tuple[int, str, float]]) -> None:
-    with conn.cursor() as cur:
-        cur.executemany(
-            "INSERT INTO analytics_conditions AS c (enrollee_id, kind, last_clear_ts) VALUES (%s, %s, %s) "
-            "ON CONFLICT (enrollee_id, kind) DO UPDATE SET "
-            "last_clear_ts = greatest(c.last_clear_ts, EXCLUDED.last_clear_ts)",
-            [(e, k, _dt(t)) for e, k, t in rows],
-        )
+    _mark_condition(conn, "last_clear_ts", rows)
 
 
 def conditions(
