@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from psycopg import AsyncConnection
+from psycopg.errors import ReadOnlySqlTransaction
 from psycopg.rows import DictRow
 
 from api.auth.service import read_token
@@ -22,7 +23,13 @@ oauth2 = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
 async def get_conn(request: Request) -> AsyncIterator[AsyncConnection[DictRow]]:
     """One pooled connection (autocommit: writes open their own transaction in the service)."""
     async with request.app.state.pool.connection() as conn:
-        yield conn
+        try:
+            yield conn
+        except ReadOnlySqlTransaction:
+            # A session that began while the database was read-only stays read-only: close
+            # it, so the pool opens a new one once writes are allowed again.
+            await conn.close()
+            raise
 
 
 async def current_user(request: Request, token: Annotated[str | None, Depends(oauth2)]) -> Principal:

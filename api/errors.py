@@ -1,7 +1,8 @@
 """The API's domain errors and the one place where they become HTTP responses.
 
 Services raise these; ``install`` maps them (and database and validation errors caused by
-bad input) to ``{"detail": ...}`` with the right status, so no bad input ever answers 500.
+bad input) to ``{"detail": ...}`` with the right status, so no bad input ever answers 500; a
+database that is down, read-only or full answers 503 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from dolbom.errors import DolbomError
+from store.db import DISK_FULL, READ_ONLY, UNAVAILABLE, refusal
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +85,20 @@ async def _data_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, f"invalid value: {first}")
 
 
-async def _database_down(request: Request, exc: Exception) -> JSONResponse:
-    log.warning("database unavailable: %s", type(exc).__name__)
-    return error_response(503, "database unavailable, try again shortly", {"Retry-After": "5"})
+# What a client is told when the database refuses for a while, and when to try again.
+_REFUSED: dict[str, tuple[str, int]] = {
+    READ_ONLY: ("the database is read-only for now (maintenance or failover); nothing was "
+                "changed, try again shortly", 30),
+    DISK_FULL: ("the database is out of disk space; nothing was changed, try again later", 60),
+}
+
+
+async def _database_refused(request: Request, exc: Exception) -> JSONResponse:
+    """Down, read-only or full: 503 with Retry-After, never a 500 and a traceback."""
+    why = refusal(exc) or UNAVAILABLE
+    log.warning("%s (%s) on %s %s", why, type(exc).__name__, request.method, request.url.path)
+    detail, retry_after_s = _REFUSED.get(why, ("database unavailable, try again shortly", 5))
+    return error_response(503, detail, {"Retry-After": str(retry_after_s)})
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -99,7 +112,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(psycopg.errors.DataError, _data_error)
-    app.add_exception_handler(psycopg.OperationalError, _database_down)
+    app.add_exception_handler(psycopg.OperationalError, _database_refused)
+    app.add_exception_handler(psycopg.errors.ReadOnlySqlTransaction, _database_refused)
     app.add_exception_handler(Exception, _unexpected)
 
 
