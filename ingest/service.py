@@ -117,6 +117,12 @@ class IngestService:
             metrics.MQTT_RECONNECTS.inc()
             log.warning("MQTT connection lost (%s); reconnecting", reason)
 
+    def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
+        # paho calls this for every failed reconnection attempt (backoff up to RECONNECT_MAX_S):
+        # one line per attempt while the broker is down, not silence until it is back.
+        log.warning("MQTT broker at %s unreachable; retrying (backoff up to %d s)",
+                    self.settings.mqtt.display(), RECONNECT_MAX_S)
+
     def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any,
                       properties: Any) -> None:
         failed = [str(r) for r in reasons if getattr(r, "is_failure", False)]
@@ -184,6 +190,7 @@ class IngestService:
         client = make_client(target, settings.ingest_client_id, manual_ack=True)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
+        client.on_connect_fail = self._on_connect_fail
         client.on_message = self._on_message
         client.on_subscribe = self._on_subscribe
         client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
