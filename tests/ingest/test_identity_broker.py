@@ -94,11 +94,11 @@ class Device:
             self.acks[mid] = int(getattr(reason, "value", 0))
             self.acked.notify_all()
 
-    def publish(self, topic: str, payload: bytes, stamp: str | None = None) -> int:
+    def publish(self, topic: str, payload: bytes, stamp: str | None = None,
+                properties: Properties | None = None) -> int:
         """Publish with QoS 1; the broker's reason code (0 / 16 accepted, 135 refused)."""
-        properties = None
         if stamp is not None:  # a client trying to say who it is itself
-            properties = Properties(PacketTypes.PUBLISH)
+            properties = properties or Properties(PacketTypes.PUBLISH)
             properties.UserProperty = [("note", "x"), (PROPERTY, stamp)]
         info = self.client.publish(topic, payload, qos=1, properties=properties)
         with self.acked:
@@ -192,7 +192,7 @@ def test_plugin_stamps_the_username_and_drops_a_forged_stamp(
 ) -> None:
     broker = secured_broker(tmp_path, plugin)
     broker.start()
-    received: list[tuple[str, list[tuple[str, str]]]] = []
+    received: list[tuple[str, list[tuple[str, str]], dict[str, object]]] = []
     got = threading.Condition()
     subscriber = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2,
                              protocol=MQTTProtocolVersion.MQTTv5)
@@ -201,8 +201,11 @@ def test_plugin_stamps_the_username_and_drops_a_forged_stamp(
 
     def on_message(client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
         with got:
+            others = {name: value for name, value in vars(message.properties).items()
+                      if name in ("ContentType", "CorrelationData", "ResponseTopic",
+                                  "PayloadFormatIndicator")}
             received.append((message.topic,
-                             list(getattr(message.properties, "UserProperty", []))))
+                             list(getattr(message.properties, "UserProperty", [])), others))
             got.notify_all()
 
     subscriber.on_message = on_message
@@ -212,15 +215,24 @@ def test_plugin_stamps_the_username_and_drops_a_forged_stamp(
         subscriber.connect("127.0.0.1", broker.port)
         subscriber.loop_start()
         assert subscribed.wait(10)
-        devices(broker, "band-a").publish("dolbom/v1/band-a/reading", reading(), stamp="band-b")
+        # the list is rebuilt without the client's stamp: every other property must survive
+        others = Properties(PacketTypes.PUBLISH)
+        others.ContentType = "application/json"
+        others.CorrelationData = b"\x00\x01"
+        others.ResponseTopic = "reply/here"
+        others.PayloadFormatIndicator = 1
+        devices(broker, "band-a").publish("dolbom/v1/band-a/reading", reading(), stamp="band-b",
+                                          properties=others)
         devices(broker, "band-b", protocol=MQTTProtocolVersion.MQTTv311).publish(
             "dolbom/v1/band-b/reading", reading())
         with got:
             assert got.wait_for(lambda: len(received) == 2, 10)
         assert sorted(received) == [
             # the client's own "dolbom-username: band-b" is gone, its other property kept
-            ("dolbom/v1/band-a/reading", [("note", "x"), (PROPERTY, "band-a")]),
-            ("dolbom/v1/band-b/reading", [(PROPERTY, "band-b")]),  # MQTT 3.1.1 publisher
+            ("dolbom/v1/band-a/reading", [("note", "x"), (PROPERTY, "band-a")], {
+                "ContentType": "application/json", "CorrelationData": b"\x00\x01",
+                "ResponseTopic": "reply/here", "PayloadFormatIndicator": 1}),
+            ("dolbom/v1/band-b/reading", [(PROPERTY, "band-b")], {}),  # MQTT 3.1.1 publisher
         ]
     finally:
         subscriber.loop_stop()

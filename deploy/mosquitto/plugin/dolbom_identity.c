@@ -42,6 +42,9 @@
 
 static mosquitto_plugin_id_t *plugin_id = NULL;
 static char *property_name = NULL;
+/* Messages whose own stamp was removed; logged at the first and every 1000th so a client
+ * cannot flood the log. The broker calls plugins from one thread. */
+static unsigned long forged_count = 0;
 
 /* True when `prop` is a user property named `name`. Returns -1 when out of memory. */
 static int is_named_user_property(const mosquitto_property *prop, const char *name)
@@ -211,10 +214,13 @@ static int on_message(int event, void *event_data, void *userdata)
 				property_name, client_id ? client_id : "?", message->topic, rc);
 			return MOSQ_ERR_ACL_DENIED;
 		}
-		mosquitto_log_printf(MOSQ_LOG_NOTICE,
-			"dolbom_identity: removed a '%s' user property set by client %s (username %s) on %s",
-			property_name, client_id ? client_id : "?", username ? username : "none",
-			message->topic);
+		forged_count++;
+		if (forged_count == 1 || forged_count % 1000 == 0) {
+			mosquitto_log_printf(MOSQ_LOG_NOTICE,
+				"dolbom_identity: removed a '%s' user property set by client %s (username %s) on %s (%lu such messages since start)",
+				property_name, client_id ? client_id : "?", username ? username : "none",
+				message->topic, forged_count);
+		}
 	}
 	if (username == NULL) {
 		return MOSQ_ERR_SUCCESS; /* anonymous: no stamp, and none forged */
