@@ -15,10 +15,12 @@
  * subscribers whatever protocol version the publisher used (3.1.1 publishers have no
  * properties; MQTT 3.1.1 subscribers never see properties).
  *
- * Not covered: a client's will message. Mosquitto 2.0 publishes a will without the
- * MOSQ_EVT_MESSAGE event, so it reaches subscribers as the client wrote it, unstamped (or
- * carrying whatever user properties the client put in its will). The broker's ACL still
- * applies to the will topic when the client connects.
+ * Not covered: a client's will message. Mosquitto 2.0.11 publishes a will without the
+ * MOSQ_EVT_MESSAGE event, so it reaches subscribers as the client wrote it: unstamped, or
+ * carrying whatever user properties the client put in its will (a plugin cannot see or edit
+ * them: the ACL-check event has no properties and the will is private to the broker). The
+ * broker's ACL is applied to the will's topic when the will is published. Ingest accepts an
+ * unstamped will only as an "offline" status (docs/protocol.md, "Publisher identity").
  *
  * Build: `make` in this folder (headers from Debian's mosquitto-dev and libmosquitto-dev);
  * the symbols it uses are exported by the broker binary, so it links to no library.
