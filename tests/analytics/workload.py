@@ -64,7 +64,9 @@ def populate(conn: psycopg.Connection) -> dict[int, str]:
             events.append((device, e, EVENT_CODES[kind], ts, data))
             spans.append((e, ts, ts))
 
-        speaker = make_device(conn, e, "ai_speaker", device_id=f"spk-{i}")[0] if condition == "checkins" else 0
+        speaker = 0
+        if condition == "checkins":
+            speaker, _ = make_device(conn, e, "ai_speaker", device_id=f"spk-{i}")
         silent_after = T - 20 * HOUR if condition == "silent" else T
         ts = START
         while ts < silent_after:
