@@ -132,7 +132,7 @@ def alert_history(conn: psycopg.Connection) -> list[tuple[Any, ...]]:
     outcome), its actions in order and how many changes the SSE feed saw: what two runs over
     the same data must agree on (ids and wall-clock times aside)."""
     return [
-        tuple(r)
+        (*r[:10], tuple(r[10] or ()), r[11])
         for r in conn.execute(
             "SELECT a.enrollee_id, a.kind, a.severity, a.status, a.occurrences, a.summary, "
             "a.escalated_at IS NOT NULL, a.outcome, a.onset_at, a.last_seen_at, "
