@@ -143,7 +143,9 @@ def test_killed_inside_a_transaction_the_next_run_redoes_it(
     with psycopg.connect(db_url, autocommit=True) as conn:
         with psycopg.connect(db_url) as blocker:
             # the group holding ``victim`` scores, writes its alerts, then waits to store its state
-            blocker.execute("SELECT 1 FROM job_state WHERE job = %s FOR UPDATE", (f"analytics.score/{victim}",))
+            blocker.execute(
+                "SELECT 1 FROM job_state WHERE job = %s FOR UPDATE", (f"analytics.score/{victim}",)
+            )
             run = Analytics(db_url, tmp_path / "killed.log", now=T)
             try:
                 wait_for(lambda: _waiting_on_locks(conn, "transactionid") >= 1, 120, "the run to block")
