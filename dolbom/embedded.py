@@ -116,6 +116,10 @@ def start_broker(data_dir: Path, port: int = 1883) -> tuple[str, subprocess.Pope
         conf.write_text(
             f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
             f"persistence_location {workdir}/\nmax_inflight_messages 0\nmax_queued_messages 0\n"
+            # Started as root, Mosquitto drops to the "mosquitto" user, which cannot write a
+            # data directory under root's home: it would lose its queue on every restart,
+            # saying so only in its own log. Stay the user that owns the directory.
+            + ("user root\n" if os.geteuid() == 0 else "")
         )
         proc = subprocess.Popen([mosquitto, "-c", str(conf)], stdout=subprocess.DEVNULL,
                                 stderr=open(workdir / "mosquitto.log", "ab"))  # noqa: SIM115
