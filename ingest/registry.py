@@ -22,6 +22,7 @@ from ingest import queries
 log = logging.getLogger(__name__)
 
 LISTEN_CHANNEL = "dolbom_devices"
+MAX_RECONNECT_DELAY_S = 10.0
 RECONNECT_DELAY_S = 1.0
 
 
@@ -110,12 +111,14 @@ class RegistryListener(threading.Thread):
         self._stop.set()
 
     def run(self) -> None:
+        delay = RECONNECT_DELAY_S
         while not self._stop.is_set():
             try:
                 with psycopg.connect(self.db_url, autocommit=True, connect_timeout=5) as conn:
                     conn.execute(f"LISTEN {LISTEN_CHANNEL}")
                     # Anything provisioned while we were not listening:
                     self.registry.load_all(conn)
+                    delay = RECONNECT_DELAY_S
                     while not self._stop.is_set():
                         changed = [n.payload for n in conn.notifies(timeout=0.5)]
                         if changed:
@@ -124,9 +127,10 @@ class RegistryListener(threading.Thread):
                                      len(set(changed)))
             except psycopg.Error as error:
                 self.reconnects += 1
-                log.warning("device registry connection lost (%s); retrying",
-                            str(error).strip().splitlines()[0] if str(error).strip() else error)
-                self._stop.wait(RECONNECT_DELAY_S)
+                log.warning("device registry connection lost (%s); retrying in %.0f s",
+                            str(error).strip().splitlines()[0] if str(error).strip() else error, delay)
+                self._stop.wait(delay)
+                delay = min(delay * 2, MAX_RECONNECT_DELAY_S)  # one line per outage step, not per second
             except Exception:
                 log.exception("device registry listener failed; retrying")
                 time.sleep(RECONNECT_DELAY_S)
