@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
@@ -17,7 +18,7 @@ from analytics import baselines, context, queries, routine, shard_queries, trend
 from analytics.features import FEATURES, INDEX, DayData, daily_features
 from analytics.jobs import apply_findings
 from analytics.model import Finding
-from analytics.shards import LOCK_NIGHTLY
+from analytics.shards import LOCK_NIGHTLY, shard_of
 from dolbom.thresholds import effective
 from dolbom.wire import METRIC_BY_NAME
 
@@ -200,33 +201,42 @@ def _days_due(tz: str, done: str | None, now: datetime, first_data: datetime | N
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
-def nightly_shard(
-    conn: psycopg.Connection, shard: int, now: datetime, first_data: datetime | None, *, lock: bool
+def nightly_shards(
+    conn: psycopg.Connection,
+    shards: Sequence[int],
+    now: datetime,
+    first_data: datetime | None,
+    *,
+    lock: bool,
 ) -> dict[str, int]:
-    """Process every local day that has ended (plus a few minutes) as of ``now`` for one
-    shard's enrollees, one day per transaction (a kill loses at most that day's work).
+    """Process every local day that has ended (plus a few minutes) as of ``now`` for the
+    enrollees of ``shards``, one shard and one day per transaction (a kill loses at most that
+    day's work of that shard).
 
     ``conn`` is in autocommit. ``lock``: take the shard's nightly advisory lock in each
-    transaction and stop (``skipped`` = 1) when another worker holds it; without it the
-    caller holds the lock. ``first_data``: where a time zone's first run starts.
+    transaction and leave the shard (counted in ``skipped``) when another worker holds it;
+    without it the caller holds the locks. ``first_data``: where a time zone's first run starts.
     """
-    by_tz: dict[str, list[tuple[int, str, dict[str, Any], int]]] = defaultdict(list)
-    for row in queries.enrollees(conn, shards=[shard]):
-        by_tz[row[1]].append(row)
+    people: dict[tuple[int, str], list[tuple[int, str, dict[str, Any], int]]] = defaultdict(list)
+    for row in queries.enrollees(conn, shards=shards):
+        people[(shard_of(row[0]), row[1])].append(row)
+    done_before = shard_queries.nightly_done(conn, shards)
     counts = {"days": 0, "enrollees": 0, "alerts": 0, "skipped": 0}
-    for tz, people in sorted(by_tz.items()):
+    for (shard, tz), group in sorted(people.items()):
+        if not _days_due(tz, done_before[shard].get(tz), now, first_data):
+            continue
         while True:
             with conn.transaction():
                 if lock and not shard_queries.try_lock(conn, LOCK_NIGHTLY, [shard]):
-                    counts["skipped"] = 1
-                    return counts
-                done = shard_queries.nightly_done(conn, shard)
+                    counts["skipped"] += 1
+                    break
+                done = shard_queries.nightly_done(conn, [shard])[shard]  # again, under the lock
                 due = _days_due(tz, done.get(tz), now, first_data)
                 if not due:
                     break
                 day = due[0]
-                for start in range(0, len(people), CHUNK):
-                    chunk = people[start : start + CHUNK]
+                for start in range(0, len(group), CHUNK):
+                    chunk = group[start : start + CHUNK]
                     counts["alerts"] += _process_day(conn, chunk, tz, day, now)
                     counts["enrollees"] += len(chunk)
                 done[tz] = day.isoformat()

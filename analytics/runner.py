@@ -57,6 +57,8 @@ def _advance(
 ) -> tuple[dict[str, int], dict[str, int], list[int]]:
     """Score and/or clock ``group`` (locked by the caller) in the caller's transaction; store
     the shards' state. Returns score counts, clock counts and the shards that progressed."""
+    if not group:
+        return {}, {}, []
     before = {s: states.get(s) or ShardState(s) for s in group}
     after = dict(before)
     score_counts: dict[str, int] = {}
@@ -142,12 +144,12 @@ def nightly_refit(db_url: str, now: datetime, worker: Worker, orphan_after_s: fl
         with connect(db_url, autocommit=True) as conn:
             claimed = shards.claim(worker, shard_queries.score_states(conn), orphan_after_s)
             first_data = queries.first_data_time(conn)
-            for shard in claimed:
+            for group in shards.groups(claimed):
                 try:
-                    _add(totals, nightly.nightly_shard(conn, shard, now, first_data, lock=True))
+                    _add(totals, nightly.nightly_shards(conn, group, now, first_data, lock=True))
                 except Exception:
                     log.exception(
-                        "analytics nightly job failed for shard %d (data time %s)", shard, now.isoformat()
+                        "analytics nightly job failed for shards %s (data time %s)", group, now.isoformat()
                     )
                     failed = True
     except Exception:
@@ -226,11 +228,10 @@ def _once_group(
         _add(results["score"], {k: v for k, v in score.items() if k != "more"})
         if not score["more"]:
             break
-    for shard in held:
-        done = nightly.nightly_shard(conn, shard, now, first_data, lock=False)
-        _add(results["nightly"], done)
-        if done["days"]:
-            worked.add(shard)
+    before = shard_queries.nightly_done(conn, held)
+    _add(results["nightly"], nightly.nightly_shards(conn, held, now, first_data, lock=False))
+    after = shard_queries.nightly_done(conn, held)
+    worked.update(s for s in held if after[s] != before[s])
     with conn.transaction():
         states = shard_queries.score_states(conn, held)
         _, clock, progressed = _advance(

@@ -101,30 +101,37 @@ def lock_session(
 ) -> list[int]:
     """Session-level locks on every namespace of each shard (``--once`` holds a shard across
     its score, nightly and clock transactions); a shard whose locks are not all free is
-    skipped (``wait=False``) or waited for. Returns the shards held."""
-    held = []
-    for shard in sorted(shards):
-        got: list[int] = []
-        for namespace in namespaces:
-            if wait:
+    skipped (``wait=False``, one statement for the lot) or waited for, shard by shard in
+    ascending order. Returns the shards held."""
+    if wait:
+        for shard in sorted(shards):
+            for namespace in namespaces:
                 conn.execute("SELECT pg_advisory_lock(%s, %s)", (namespace, shard))
-            else:
-                row = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (namespace, shard)).fetchone()
-                if not (row and row[0]):
-                    break
-            got.append(namespace)
-        if len(got) == len(namespaces):
-            held.append(shard)
-        else:
-            for namespace in got:
-                conn.execute("SELECT pg_advisory_unlock(%s, %s)", (namespace, shard))
+        return sorted(shards)
+    got: dict[int, list[int]] = defaultdict(list)
+    for shard, namespace, ok in conn.execute(
+        "SELECT u.s, n.ns, pg_try_advisory_lock(n.ns, u.s) "
+        "FROM unnest(%s::int[]) AS u(s) CROSS JOIN unnest(%s::int[]) AS n(ns)",
+        (list(shards), list(namespaces)),
+    ):
+        if ok:
+            got[int(shard)].append(int(namespace))
+    held = sorted(s for s in shards if len(got[s]) == len(namespaces))
+    partial = [(s, ns) for s in shards if s not in held for ns in got[s]]
+    if partial:
+        conn.execute(
+            "SELECT pg_advisory_unlock(ns, s) FROM unnest(%s::int[], %s::int[]) AS p(s, ns)",
+            ([p[0] for p in partial], [p[1] for p in partial]),
+        )
     return held
 
 
 def unlock_session(conn: psycopg.Connection, namespaces: Sequence[int], shards: Iterable[int]) -> None:
-    for shard in shards:
-        for namespace in namespaces:
-            conn.execute("SELECT pg_advisory_unlock(%s, %s)", (namespace, shard))
+    conn.execute(
+        "SELECT pg_advisory_unlock(n.ns, u.s) "
+        "FROM unnest(%s::int[]) AS u(s) CROSS JOIN unnest(%s::int[]) AS n(ns)",
+        (list(shards), list(namespaces)),
+    )
 
 
 def try_lock_system(conn: psycopg.Connection, namespace: int, key: int, *, session: bool = False) -> bool:
@@ -204,12 +211,15 @@ def save_score_states(conn: psycopg.Connection, states: Iterable[ShardState]) ->
         )
 
 
-def nightly_done(conn: psycopg.Connection, shard: int) -> dict[str, str]:
-    """The nightly state of a shard: time zone -> last local day processed (ISO date)."""
-    row = conn.execute(
-        "SELECT detail FROM job_state WHERE job = %s", (job_name(JOB_NIGHTLY, shard),)
-    ).fetchone()
-    return {str(k): str(v) for k, v in dict((row[0] if row else None) or {}).items()}
+def nightly_done(conn: psycopg.Connection, shards: Sequence[int]) -> dict[int, dict[str, str]]:
+    """The nightly state of shards: time zone -> last local day processed (ISO date)."""
+    out: dict[int, dict[str, str]] = {s: {} for s in shards}
+    for job, detail in conn.execute(
+        "SELECT job, detail FROM job_state WHERE job = ANY(%s)",
+        ([job_name(JOB_NIGHTLY, s) for s in shards],),
+    ):
+        out[int(str(job).rsplit("/", 1)[1])] = {str(k): str(v) for k, v in dict(detail or {}).items()}
+    return out
 
 
 def save_nightly_done(conn: psycopg.Connection, shard: int, done: Mapping[str, str], now: datetime) -> None:
