@@ -282,3 +282,38 @@ def test_upgrade_from_one_watermark_neither_rescores_nor_skips(empty_db_url: str
     with psycopg.connect(empty_db_url, autocommit=True) as conn:
         kinds = conn.execute("SELECT kind, count(*) FROM alerts GROUP BY kind").fetchall()
     assert kinds == [("hyperglycemia", len(people))]
+
+
+def test_live_workers_with_the_same_configuration_do_not_score_twice(db_url: str, ref_db_url: str) -> None:
+    """Three minute jobs at once, all configured as worker 0 of 1 (a copy-pasted unit): the
+    locks let each group of shards through one of them; the result is one worker's."""
+    from tests.analytics.workload import T, alert_history, assert_each_alert_once, populate
+
+    for url in (db_url, ref_db_url):
+        with psycopg.connect(url, autocommit=True) as conn:
+            populate(conn)
+    assert runner.minute(ref_db_url, T, Worker(), 180) is not None
+    results: list[dict[str, int] | None] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(runner.minute(db_url, T, Worker(), 180)))
+        for _ in range(3)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(results) == 3 and all(r is not None for r in results)
+    # every queue row was read by exactly one of them
+    assert sum(r["queue_rows"] for r in results if r) == _count(db_url, "SELECT count(*) FROM scoring_queue")
+    with (
+        psycopg.connect(db_url, autocommit=True) as conn,
+        psycopg.connect(ref_db_url, autocommit=True) as ref,
+    ):
+        assert alert_history(conn) == alert_history(ref)
+        assert_each_alert_once(conn)
+
+
+def _count(url: str, query: str) -> int:
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(query).fetchone()
+    return int(row[0]) if row else 0
