@@ -25,7 +25,7 @@ from datetime import datetime
 
 import psycopg
 
-from analytics import jobs, nightly, queries, shard_queries, shards
+from analytics import clock_job, jobs, nightly, queries, shard_queries, shards
 from analytics.errors import AnalyticsJobFailed
 from analytics.shards import LOCK_MINUTE, LOCK_NIGHTLY, ShardState, Worker
 from store.db import connect
@@ -69,7 +69,7 @@ def _advance(
         t_now = now.timestamp()
         due = [s for s in group if after[s].clock_now < t_now]
         if due:
-            clock_counts = jobs.check_clock(conn, now, due)
+            clock_counts = clock_job.check_clock(conn, now, due)
             clock_counts["shards"] = len(due)
             after.update({s: dataclasses.replace(after[s], clock_now=t_now) for s in due})
     progressed = [s for s in group if not after[s].same_progress(before[s])]
