@@ -42,7 +42,7 @@ MIN = timedelta(minutes=1)
 def test_shard_hash_is_the_same_in_python_and_sql(db: psycopg.Connection) -> None:
     ids = [*range(1, 3000), 65_535, 1 << 20, 123_456_789, 2**31 - 1]
     rows = db.execute("SELECT id, analytics_shard(id) FROM unnest(%s::int[]) AS id", (ids,)).fetchall()
-    in_sql = dict(rows)
+    in_sql: dict[int, int] = dict(rows)
     assert [in_sql[e] for e in ids] == [shard_of(e) for e in ids]
     assert shards_of(np.array(ids)).tolist() == [shard_of(e) for e in ids]
     assert set(in_sql.values()) == set(range(N_SHARDS))
@@ -255,7 +255,9 @@ def test_upgrade_from_one_watermark_neither_rescores_nor_skips(empty_db_url: str
         meters = {e: make_device(conn, e, "glucometer")[0] for e in people}
         for e in people:  # scored by the single worker before the upgrade: would alert again
             _glucose(conn, meters[e], e, T0, 50)
-        watermark = conn.execute("SELECT max(id) FROM scoring_queue").fetchone()[0]
+        row = conn.execute("SELECT max(id) FROM scoring_queue").fetchone()
+        assert row is not None
+        watermark = row[0]
         conn.execute(
             "INSERT INTO job_state (job, watermark, data_time, detail) VALUES "
             "('analytics.score', %s, %s, %s), ('analytics.nightly', NULL, %s, %s)",
