@@ -2,8 +2,9 @@
 
 Live: every minute score new data and check clock conditions (auto-resolve and escalation
 included) for this worker's shards; hourly look for local days that have ended and run the
-nightly refit for them; daily create the readings/events partitions ahead; monthly store the
-regional reports. ``--once --now TS`` runs everything pending as of TS for every shard.
+nightly refit for them; daily create the readings/events partitions ahead and remove what is
+past its retention (store/retention.py); monthly store the regional reports.
+``--once --now TS`` runs everything pending as of TS for every shard.
 Any number of workers may run with the same configuration: shards are scored under advisory
 locks (analytics/runner.py) and the system-wide jobs under one lock each.
 """
@@ -23,6 +24,7 @@ from analytics.shards import LOCK_SYSTEM, SYSTEM_MONTHLY, SYSTEM_PARTITIONS, Wor
 from dolbom.config import Settings
 from store.db import connect
 from store.partitions import ensure_partitions
+from store.retention import RetentionPolicy, apply_retention
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,17 @@ def maintain_partitions(conn: psycopg.Connection, now: datetime) -> dict[str, in
     if not shard_queries.try_lock_system(conn, LOCK_SYSTEM, SYSTEM_PARTITIONS):
         return {"partitions_created": 0, "skipped": 1}
     return {"partitions_created": len(ensure_partitions(conn, now=now))}
+
+
+def retention_job(policy: RetentionPolicy) -> Callable[[str, datetime], dict[str, int] | None]:
+    """The daily retention pass (store/retention.py); its own advisory lock makes a second
+    worker wait and then find nothing left to remove."""
+
+    @scheduled_job("store.retention")
+    def retention(conn: psycopg.Connection, now: datetime) -> dict[str, int]:
+        return apply_retention(conn, policy, now)
+
+    return retention
 
 
 def worker_of(settings: Settings) -> Worker:
@@ -118,6 +131,13 @@ def run(settings: Settings, *, once: bool, now: datetime | None) -> None:
         CronTrigger(hour=2, minute=17),
         id="partitions",
         name="create readings/events partitions ahead",
+        misfire_grace_time=NIGHTLY_MISFIRE_S,
+    )
+    scheduler.add_job(
+        _live(retention_job(RetentionPolicy.from_settings(settings)), url),
+        CronTrigger(hour=2, minute=47),
+        id="retention",
+        name="remove data past its retention",
         misfire_grace_time=NIGHTLY_MISFIRE_S,
     )
     scheduler.add_job(

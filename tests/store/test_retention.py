@@ -122,3 +122,17 @@ def test_policy_comes_from_settings_and_refuses_too_short_audit_retention() -> N
     assert (policy.quarantine_days, policy.audit_days) == (30, 1000)
     with pytest.raises(ValueError, match="audit_retention_days"):
         Settings(audit_retention_days=365)
+
+
+def test_the_scheduled_retention_job_applies_the_configured_policy(
+    db_url: str, db: psycopg.Connection
+) -> None:
+    from analytics.service import retention_job
+
+    for age in (5, 20, 40):
+        db.execute("INSERT INTO quarantine (received_at, topic, reason_code, reason, payload) "
+                   "VALUES (%s, 't', 'not_json', 'r', 'x')", (NOW - timedelta(days=age),))
+    job = retention_job(RetentionPolicy.from_settings(Settings(quarantine_retention_days=30)))
+    counts = job(db_url, NOW)
+    assert counts is not None and counts["quarantine"] == 1
+    assert _count(db, "SELECT count(*) FROM quarantine") == 2
