@@ -51,6 +51,7 @@ BACKLOG_DEVICES = 100
 SCENARIO_ENROLLEES = 60
 INJECT_EVERY_S = 45.0
 SAMPLE_EVERY_S = 30.0
+PRINT_EVERY_SAMPLES = 6
 DRAIN_TIMEOUT_S = 300.0
 ALERT_WAIT_S = 30.0
 
@@ -105,6 +106,10 @@ def _inject(pub: Publisher, stop: threading.Event, devices: list[tuple[int, str,
 def _sample(pids: dict[str, int], stop: threading.Event, samples: Samples, started: float) -> None:
     while not stop.wait(SAMPLE_EVERY_S):
         samples.append((time.monotonic() - started, {k: rss_mb(p) for k, p in pids.items()}))
+        if len(samples) % PRINT_EVERY_SAMPLES == 0:
+            elapsed, rss = samples[-1]
+            print(f"  {elapsed / 60:5.1f} min: RSS " + ", ".join(f"{k} {v:.0f} MB" for k, v in rss.items())
+                  + f"; load average {os.getloadavg()[0]:.2f}", flush=True)
 
 
 def _start(args: list[str], env: dict[str, str], workdir: Path, log: str) -> subprocess.Popen[bytes]:
@@ -155,7 +160,8 @@ def run(minutes: float) -> int:
                "DOLBOM_INGEST_CLIENT_ID": f"soak-ingest-{uuid.uuid4().hex[:6]}",
                "DOLBOM_CONFIG": str(workdir / "none.toml"), "DOLBOM_LOG_LEVEL": "WARNING"}
         procs.append(_start(["ingest"], env, workdir, "ingest.log"))
-        procs.append(_start(["analytics"], env, workdir, "analytics.log"))
+        # analytics logs its job lines (durations, counts; no names or vitals) for the record
+        procs.append(_start(["analytics"], {**env, "DOLBOM_LOG_LEVEL": "INFO"}, workdir, "analytics.log"))
         time.sleep(5)
         for proc in procs:
             if proc.poll() is not None:
@@ -254,6 +260,8 @@ def run(minutes: float) -> int:
         broker.wait(timeout=10)
         with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        if (workdir / "analytics.log").exists():
+            shutil.copy(workdir / "analytics.log", Path(tempfile.gettempdir()) / "dolbom-soak-analytics.log")
         shutil.rmtree(workdir, ignore_errors=True)
 
 
