@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     environment: Literal["development", "production", "test"] = "development"
     database_url: str = "postgresql://postgres@127.0.0.1:5432/dolbom"
     mqtt_url: str = "mqtt://127.0.0.1:1883"
+    # mqtts:// verifies the broker's certificate against this CA bundle (PEM), or against the
+    # system's trusted CAs when unset.
+    mqtt_ca_file: Path | None = None
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
     # Behind a load balancer: the proxies (comma-separated IPs, or "*") whose X-Forwarded-For
@@ -130,7 +133,7 @@ class Settings(BaseSettings):
 
     @property
     def mqtt(self) -> MqttTarget:
-        return MqttTarget.parse(self.mqtt_url)
+        return MqttTarget.parse(self.mqtt_url, ca_file=self.mqtt_ca_file)
 
     def database_display(self) -> str:
         """The database URL without its password, for messages."""
@@ -141,16 +144,18 @@ class MqttTarget:
     """Host, port and credentials parsed from ``DOLBOM_MQTT_URL``."""
 
     def __init__(
-        self, host: str, port: int, username: str | None, password: str | None, tls: bool
+        self, host: str, port: int, username: str | None, password: str | None, tls: bool,
+        ca_file: Path | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.username = username
         self.password = password
         self.tls = tls
+        self.ca_file = ca_file
 
     @classmethod
-    def parse(cls, url: str) -> MqttTarget:
+    def parse(cls, url: str, ca_file: Path | None = None) -> MqttTarget:
         parts = urlsplit(url)
         tls = parts.scheme == "mqtts"
         return cls(
@@ -159,6 +164,7 @@ class MqttTarget:
             username=parts.username,
             password=parts.password,
             tls=tls,
+            ca_file=ca_file,
         )
 
     def display(self) -> str:

@@ -39,7 +39,10 @@ def make_client(
     if target.username:
         client.username_pw_set(target.username, target.password)
     if target.tls:
-        client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+        # The broker's certificate is verified (chain and host name), against
+        # DOLBOM_MQTT_CA_FILE when set, else the system's trusted CAs.
+        client.tls_set(ca_certs=str(target.ca_file) if target.ca_file else None,
+                       cert_reqs=ssl.CERT_REQUIRED, tls_version=ssl.PROTOCOL_TLS_CLIENT)
     client.max_inflight_messages_set(1000)
     client.max_queued_messages_set(0)
     return client
