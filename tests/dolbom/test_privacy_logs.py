@@ -71,7 +71,8 @@ def test_logs_at_info_carry_no_names_and_no_vitals(
         "hypertensive_crisis", "hypoglycemia", "low_spo2"}
     assert any(re.search(VITALS[0], s) for s in summaries), summaries
 
-    settings = Settings(database_url=db_url, environment="test", secret_key="privacy-test-secret-key")
+    settings = Settings(database_url=db_url, environment="test",
+                        secret_key="privacy-test-secret-key-of-32-bytes-or-more")
     caplog.set_level(logging.INFO)
     with TestClient(create_app(settings)) as client:
         admin = make_user(db, "admin", username="privacy-admin")
