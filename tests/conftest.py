@@ -8,6 +8,7 @@ that restart or kill it).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -61,22 +62,29 @@ def template_db() -> Iterator[str]:
         _drop_db(name)
 
 
-@pytest.fixture
-def db_url(template_db: str) -> Iterator[str]:
-    """The URL of a fresh, migrated database of this test's own."""
-    name = f"dolbom_t_{uuid.uuid4().hex[:12]}"
+@contextlib.contextmanager
+def cloned_database(template: str, prefix: str = "dolbom_t") -> Iterator[str]:
+    """A fresh database cloned from ``template`` (its URL), dropped on exit."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     for attempt in range(20):  # the template is briefly busy while another clone is made
         try:
-            _create_db(name, template=template_db)
+            _create_db(name, template=template)
             break
         except psycopg.errors.ObjectInUse:
             time.sleep(0.1 * (attempt + 1))
     else:
-        _create_db(name, template=template_db)
+        _create_db(name, template=template)
     try:
         yield _url_for(name)
     finally:
         _drop_db(name)
+
+
+@pytest.fixture
+def db_url(template_db: str) -> Iterator[str]:
+    """The URL of a fresh, migrated database of this test's own."""
+    with cloned_database(template_db) as url:
+        yield url
 
 
 @pytest.fixture

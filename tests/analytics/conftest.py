@@ -61,21 +61,7 @@ def enrollee(db: psycopg.Connection) -> int:
 @pytest.fixture
 def ref_db_url(template_db: str) -> Iterator[str]:
     """A second fresh, migrated database (a reference run over the same data)."""
-    import time
-    import uuid
+    from tests.conftest import cloned_database
 
-    from tests.conftest import _create_db, _drop_db, _url_for
-
-    name = f"dolbom_r_{uuid.uuid4().hex[:12]}"
-    for attempt in range(20):  # the template is briefly busy while another clone is made
-        try:
-            _create_db(name, template=template_db)
-            break
-        except psycopg.errors.ObjectInUse:
-            time.sleep(0.1 * (attempt + 1))
-    else:
-        _create_db(name, template=template_db)
-    try:
-        yield _url_for(name)
-    finally:
-        _drop_db(name)
+    with cloned_database(template_db, "dolbom_r") as url:
+        yield url

@@ -160,3 +160,18 @@ def publisher_factory() -> Iterator[Callable[[Broker], Publisher]]:
 @pytest.fixture
 def metrics_port() -> int:
     return free_port()
+
+
+# Mosquitto publishes its $SYS figures every ``sys_interval`` seconds (default 10).
+SYS_CONF = "sys_interval 1"
+
+
+@pytest.fixture
+def sys_broker(tmp_path: Path) -> Iterator[Broker]:
+    """A private Mosquitto that publishes its $SYS figures (store counts) every second."""
+    broker = Broker(tmp_path / "mosquitto", extra_conf=SYS_CONF)
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()

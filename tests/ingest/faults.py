@@ -30,8 +30,6 @@ from tests.conftest import Broker, free_port
 from tests.ingest.conftest import scalar, wait_until
 
 BASE = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
-# Mosquitto publishes its $SYS figures every ``sys_interval`` seconds (default 10).
-SYS_CONF = "sys_interval 1"
 STORE_COUNT_TOPIC = "$SYS/broker/store/messages/count"
 UPTIME_TOPIC = "$SYS/broker/uptime"
 

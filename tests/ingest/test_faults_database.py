@@ -15,7 +15,6 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -26,7 +25,6 @@ from tests.conftest import Broker
 from tests.factories import make_device, make_enrollee
 from tests.ingest.conftest import IngestProcess, scalar, wait_until
 from tests.ingest.faults import (
-    SYS_CONF,
     BrokerStore,
     PersistentPublisher,
     PrivatePostgres,
@@ -65,17 +63,6 @@ def private_db(cluster: PrivatePostgres,
         if not cluster.running:
             cluster.start()
         cluster.drop_db(name)
-
-
-@pytest.fixture
-def sys_broker(tmp_path: Path) -> Iterator[Broker]:
-    """A private Mosquitto that publishes its $SYS figures every second."""
-    broker = Broker(tmp_path / "mosquitto", extra_conf=SYS_CONF)
-    broker.start()
-    try:
-        yield broker
-    finally:
-        broker.stop()
 
 
 @pytest.fixture

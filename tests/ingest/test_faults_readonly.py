@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -22,7 +22,6 @@ from tests.conftest import ADMIN_URL, Broker
 from tests.factories import make_device, make_enrollee
 from tests.ingest.conftest import DOLBOM, IngestProcess, scalar, wait_until
 from tests.ingest.faults import (
-    SYS_CONF,
     BrokerStore,
     PersistentPublisher,
     assert_stored_exactly_once,
@@ -45,16 +44,6 @@ def set_read_only(db_url: str, on: bool) -> None:
                           .format(sql.Identifier(name)))
         admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                       "WHERE datname = %s AND application_name <> 'dolbom-test'", (name,))
-
-
-@pytest.fixture
-def sys_broker(tmp_path: Path) -> Iterator[Broker]:
-    broker = Broker(tmp_path / "mosquitto", extra_conf=SYS_CONF)
-    broker.start()
-    try:
-        yield broker
-    finally:
-        broker.stop()
 
 
 @pytest.mark.slow
