@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import psycopg
 
-from analytics import clock, context, lifecycle, queries
+from analytics import clock, clock_queries, context, lifecycle, queries
 from analytics.jobs import apply_findings
 from analytics.model import Finding
 
@@ -22,38 +22,29 @@ def _dt(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, tz=UTC)
 
 
-def _profile(params: dict[str, Any] | None, key: str) -> float:
-    if not params or params.get(key) is None:
-        return math.nan
-    return float(params[key])
-
-
 def check_clock(conn: psycopg.Connection, now: datetime, shards: Sequence[int]) -> dict[str, int]:
     """Clock conditions of the shards' enrollees, then their auto-resolve and escalation, all
     as of data time ``now``."""
     t_now = now.timestamp()
-    rows = queries.clock_enrollees(conn, shards)
-    ids = [int(r[0]) for r in rows]
+    zones, found = clock_queries.clock_enrollees(conn, shards, t_now)
+    ids = found["enrollee_id"].astype(np.int64).tolist()
     index = {e: i for i, e in enumerate(ids)}
-
-    def ep(values: list[Any]) -> np.ndarray:
-        return np.array([math.nan if v is None else v.timestamp() for v in values], dtype=float)
-
+    zone_offsets = np.array([context.utc_offset_s(zone, now) for zone in zones] or [0.0], dtype=float)
     state = clock.ActivityState(
         enrollee_id=np.array(ids, dtype=np.int64),
-        utc_offset_s=np.array([context.utc_offset_s(r[1], now) for r in rows], dtype=float),
-        has_home_sensors=np.array([bool(r[9]) for r in rows], dtype=bool),
-        has_speaker=np.array([bool(r[10]) for r in rows], dtype=bool),
-        has_continuous=np.array([bool(r[11]) for r in rows], dtype=bool),
-        last_data_ts=ep([r[2] for r in rows]),
-        last_activity_ts=ep([r[3] for r in rows]),
-        last_door_ts=ep([r[4] for r in rows]),
-        last_checkin_ts=ep([r[5] for r in rows]),
-        last_answered_ts=ep([r[6] for r in rows]),
-        unanswered_in_row=np.array([int(r[7]) for r in rows], dtype=np.int64),
-        wake_h=np.array([_profile(r[8], "wake_h") for r in rows]),
-        sleep_h=np.array([_profile(r[8], "sleep_h") for r in rows]),
-        gap_p90_h=np.array([_profile(r[8], "gap_p90_h") for r in rows]),
+        utc_offset_s=zone_offsets[found["zone"]],
+        has_home_sensors=found["has_home_sensors"],
+        has_speaker=found["has_speaker"],
+        has_continuous=found["has_continuous"],
+        last_data_ts=found["last_data_ts"],
+        last_activity_ts=found["last_activity_ts"],
+        last_door_ts=found["last_door_ts"],
+        last_checkin_ts=found["last_checkin_ts"],
+        last_answered_ts=found["last_answered_ts"],
+        unanswered_in_row=found["unanswered_in_row"].astype(np.int64),
+        wake_h=found["wake_h"],
+        sleep_h=found["sleep_h"],
+        gap_p90_h=found["gap_p90_h"],
     )
     findings: list[Finding] = []
     clear_masks: dict[str, np.ndarray] = {}
@@ -62,10 +53,14 @@ def check_clock(conn: psycopg.Connection, now: datetime, shards: Sequence[int]) 
         ("no_data", clock.no_data),
         ("missed_checkins", clock.missed_checkins),
     ):
-        found, clear = fn(state, t_now)
-        findings += found
+        found_kind, clear = fn(state, t_now)
+        findings += found_kind
         clear_masks[kind] = clear
-    devs = [d for d in queries.clock_devices(conn, shards) if int(d[0]) in index]
+    devs = [d for d in clock_queries.clock_devices(conn, shards, t_now, ids) if int(d[0]) in index]
+
+    def ep(values: list[Any]) -> np.ndarray:
+        return np.array([math.nan if v is None else v.timestamp() for v in values], dtype=float)
+
     dstate = clock.DeviceState(
         enrollee=np.array([index[int(d[0])] for d in devs], dtype=np.int64),
         device_id=[str(d[1]) for d in devs],

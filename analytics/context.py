@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -29,26 +29,34 @@ def utc_offset_s(timezone: str, at: datetime) -> float:
 
 def build(
     enrollees: Sequence[tuple[int, str, dict[str, float], int]],
-    baseline_rows: Sequence[tuple[int, int, int, float, float, int]],
+    baselines: Mapping[str, np.ndarray],
     now: datetime,
 ) -> EnrolleeContext:
-    """``enrollees`` rows (id, timezone, overrides, region); their position is the batch index."""
+    """``enrollees`` rows (id, timezone, overrides, region); their position is the batch
+    index. ``baselines``: arrays as ``queries.baselines`` returns them."""
     n = len(enrollees)
     thresholds = np.empty((n, len(THRESHOLD_NAMES)))
     offsets = np.empty(n)
-    index = {}
-    for i, (enrollee_id, timezone, overrides, _region) in enumerate(enrollees):
-        values = effective(overrides)
-        thresholds[i] = [values[name] for name in THRESHOLD_NAMES]
-        offsets[i] = utc_offset_s(timezone, now)
-        index[enrollee_id] = i
+    defaults = [effective(None)[name] for name in THRESHOLD_NAMES]
+    zone_offsets: dict[str, float] = {}
+    for i, (_enrollee_id, timezone, overrides, _region) in enumerate(enrollees):
+        if overrides:
+            values = effective(overrides)
+            thresholds[i] = [values[name] for name in THRESHOLD_NAMES]
+        else:
+            thresholds[i] = defaults
+        if timezone not in zone_offsets:
+            zone_offsets[timezone] = utc_offset_s(timezone, now)
+        offsets[i] = zone_offsets[timezone]
     table = BaselineTable.empty(n)
-    for enrollee_id, metric, time_bin, median, sigma, days in baseline_rows:
-        found = index.get(enrollee_id)
-        if found is None:
-            continue
-        i = found
-        table.median[i, metric, time_bin] = median
-        table.sigma[i, metric, time_bin] = sigma
-        table.days[i, metric] = days
+    ids = np.array([row[0] for row in enrollees], dtype=np.int64)
+    order = np.argsort(ids, kind="stable")
+    who = np.asarray(baselines["enrollee_id"], dtype=np.int64)
+    pos = np.searchsorted(ids[order], who)
+    known = pos < n
+    known[known] = ids[order][pos[known]] == who[known]
+    row, metric, time_bin = order[pos[known]], baselines["metric"][known], baselines["bin"][known]
+    table.median[row, metric, time_bin] = baselines["median"][known]
+    table.sigma[row, metric, time_bin] = baselines["sigma"][known]
+    table.days[row, metric] = baselines["n_days"][known]
     return EnrolleeContext(thresholds, offsets, table)

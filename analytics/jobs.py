@@ -20,12 +20,21 @@ from typing import Any
 import numpy as np
 import psycopg
 
-from analytics import clock, context, lifecycle, queries, shard_queries
+from analytics import clock, clock_queries, context, lifecycle, queries, shard_queries
 from analytics.arrival import score_new_weights
+from analytics.baselines import BASELINE_METRICS
 from analytics.features import ACTIVITY_EVENTS as ACTIVITY
 from analytics.features import DOOR_OPEN, DOORS
 from analytics.model import Finding
-from analytics.rules import CONTEXT_S, KIND_INDEX, STEPS, VitalBatch, score_vitals_arrays
+from analytics.recent import DEVICES, RecentData
+from analytics.rules import (
+    CONTEXT_S,
+    KIND_INDEX,
+    STEPS,
+    EnrolleeContext,
+    VitalBatch,
+    score_vitals_arrays,
+)
 from analytics.shards import ShardState
 from dolbom.wire import EVENT_CODES, EventType
 from store.alerts import raise_alert
@@ -153,10 +162,13 @@ def score_shards(
     now: datetime,
     frontier: int | None,
     limit: int,
+    recent: RecentData | None = None,
 ) -> tuple[dict[str, int], dict[int, ShardState]]:
     """Score what the shards' queue holds past their watermarks, up to id ``frontier`` and
     data time ``now``; return counts (``more`` > 0 when a shard had more rows than ``limit``)
-    and the shards' new states (not stored). ``frontier`` None: no new rows are read."""
+    and the shards' new states (not stored). ``frontier`` None: no new rows are read.
+    ``recent``: the cycle's data read by time (analytics/recent.py), shared by its groups;
+    None reads every window device by device."""
     t_now = now.timestamp()
     counts = {"queue_rows": 0, "enrollees": 0, "readings": 0, "events": 0, "alerts": 0, "more": 0}
     if frontier is None:
@@ -177,12 +189,83 @@ def score_shards(
         counts["more"] += int(truncated)
     counts["enrollees"] = len(windows)
     if windows:
-        counts.update(_score_windows(conn, windows, now))
+        counts.update(_score_windows(conn, windows, now, recent))
     return counts, new
 
 
+def _new_data(
+    conn: psycopg.Connection,
+    recent: RecentData | None,
+    ids: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Readings and events of each window (start, end]: recent windows from the cycle's
+    data read by time, older ones device by device. Events in time order."""
+    by_time = recent.covers(starts) if recent is not None else np.zeros(ids.size, dtype=bool)
+    parts = []
+    if by_time.any():
+        assert recent is not None
+        parts.append(recent.windows(conn, ids[by_time], starts[by_time], ends[by_time]))
+    if not by_time.all():
+        old = ~by_time
+        parts.append(
+            (
+                queries.readings_in_windows(conn, ids[old], starts[old], ends[old]),
+                queries.events_in_windows(conn, ids[old], starts[old], ends[old]),
+            )
+        )
+    readings = {key: np.concatenate([p[0][key] for p in parts]) for key in parts[0][0]}
+    events = {key: np.concatenate([p[1][key] for p in parts]) for key in parts[0][1]}
+    if len(parts) > 1:
+        order = np.argsort(events["ts"], kind="stable")
+        events = {key: value[order] for key, value in events.items()}
+    return readings, events
+
+
+def _batch(ids: np.ndarray, starts: np.ndarray, readings: dict[str, np.ndarray]) -> VitalBatch:
+    r_idx = np.searchsorted(ids, readings["enrollee_id"]).astype(np.int64)
+    return VitalBatch(
+        r_idx, readings["metric"], readings["ts"], readings["value"], readings["ts"] > starts[r_idx]
+    )
+
+
+def _load_vitals(
+    conn: psycopg.Connection,
+    recent: RecentData | None,
+    enrollees: list[tuple[int, str, dict[str, Any], int]],
+    starts: np.ndarray,
+    ends: np.ndarray,
+    now: datetime,
+) -> tuple[VitalBatch, dict[str, np.ndarray], dict[str, np.ndarray], EnrolleeContext]:
+    """The windows' readings with the CONTEXT_S before each window that the rules look back
+    on, their devices, the events, and the enrollees' context.
+
+    Context only matters to a rule that fires, and a rule fires only on a new reading past
+    its line (``new & breach``); every other output of the rules (latest breach and
+    clearance times) comes from the new readings alone. So the new data is scored first,
+    and the context is read, device by device, only for the enrollees with a new reading
+    past a line (a few in a hundred): the same findings as reading it for everybody."""
+    ids = np.array([row[0] for row in enrollees], dtype=np.int64)
+    readings, events = _new_data(conn, recent, ids, starts, ends)
+    vital = np.isin(readings["metric"], BASELINE_METRICS)
+    pairs = np.unique(np.stack([readings["enrollee_id"][vital], readings["metric"][vital]]), axis=1)
+    base = queries.baselines(conn, pairs=(pairs[0], pairs[1]))
+    ctx = context.build(enrollees, base, now)
+    _, _, breach_ts = score_vitals_arrays(_batch(ids, starts, readings), ctx)
+    needs = np.flatnonzero(np.isfinite(breach_ts).any(axis=1))
+    if needs.size:
+        full = queries.readings_in_windows(conn, ids[needs], starts[needs] - CONTEXT_S, ends[needs])
+        keep = ~np.isin(readings["enrollee_id"], ids[needs])
+        readings = {key: np.concatenate([value[keep], full[key]]) for key, value in readings.items()}
+        more = queries.baselines(conn, ids[needs])
+        base = {key: np.concatenate([base[key], more[key]]) for key in base}
+        ctx = context.build(enrollees, base, now)
+    return _batch(ids, starts, readings), readings, events, ctx
+
+
 def _score_windows(
-    conn: psycopg.Connection, windows: dict[int, list[float]], now: datetime
+    conn: psycopg.Connection, windows: dict[int, list[float]], now: datetime, recent: RecentData | None
 ) -> dict[str, int]:
     ids = sorted(windows)
     starts = np.array([windows[e][0] for e in ids])
@@ -192,22 +275,10 @@ def _score_windows(
     index = {e: i for i, e in enumerate(ids)}
     keep = np.array([e in index for e in sorted(windows)], dtype=bool)
     starts, ends = starts[keep], ends[keep]
-    readings = queries.readings_in_windows(conn, ids, starts - CONTEXT_S, ends)
-    events = queries.events_in_windows(conn, ids, starts, ends)
-    ctx = context.build(enrollees, queries.baselines(conn, ids), now)
-    r_idx = np.array([index[e] for e in readings["enrollee_id"]], dtype=np.int64)
-    batch = VitalBatch(
-        r_idx,
-        readings["metric"],
-        readings["ts"],
-        readings["value"],
-        readings["ts"] > starts[r_idx] if r_idx.size else np.zeros(0, dtype=bool),
-    )
+    batch, readings, events, ctx = _load_vitals(conn, recent, enrollees, starts, ends, now)
     findings, clear_ts, breach_ts = score_vitals_arrays(batch, ctx)
-    e_idx = np.array([index[e] for e in events["enrollee_id"]], dtype=np.int64)
-    models = queries.person_models(conn, ids)
-    rate = np.array([models.get(e, {}).get("night_door_rate", 0.0) for e in ids], dtype=float)
-    nights = np.array([models.get(e, {}).get("history_nights", 0) for e in ids], dtype=float)
+    e_idx = np.searchsorted(np.array(ids, dtype=np.int64), events["enrollee_id"]).astype(np.int64)
+    rate, nights = queries.night_door_profile(conn, ids)
     door = events["type"] == DOOR_OPEN
     findings += clock.night_wandering(e_idx[door], events["ts"][door], ctx.utc_offset_s, rate, nights)
     by_id = [
@@ -270,7 +341,7 @@ def _update_activity(
     with_checkins = sorted({ids[i] for i in e_idx[checkin].tolist()})
     if with_checkins:
         position = {e: i for i, e in enumerate(ids)}
-        for enrollee_id, answers in queries.recent_checkins(
+        for enrollee_id, answers in clock_queries.recent_checkins(
             conn, with_checkins, float(events["ts"].max())
         ).items():
             i = position[enrollee_id]
@@ -280,29 +351,18 @@ def _update_activity(
                     break
                 unanswered[i] += 1
 
-    def dt(x: float) -> datetime | None:
-        return _dt(x) if np.isfinite(x) else None
-
-    rows = [
-        (
-            ids[i],
-            dt(last_data[i]),
-            dt(last_activity[i]),
-            dt(last_door[i]),
-            dt(last_checkin[i]),
-            dt(last_answered[i]),
-            int(unanswered[i]),
-            bool(recount[i]),
-        )
-        for i in range(n)
-        if np.isfinite(last_data[i])
-    ]
-    queries.upsert_activity(conn, rows)
-    dev_last: dict[int, float] = {}
-    for d, t in zip(devices[new].tolist(), batch.ts[new].tolist(), strict=True):
-        if t > dev_last.get(d, -math.inf):
-            dev_last[d] = t
-    for d, t in zip(events["device"].tolist(), events["ts"].tolist(), strict=True):
-        if t > dev_last.get(d, -math.inf):
-            dev_last[d] = t
-    queries.upsert_device_seen(conn, [(d, _dt(t)) for d, t in dev_last.items()])
+    seen = np.isfinite(last_data)
+    clock_queries.upsert_activity(
+        conn,
+        np.asarray(ids, dtype=np.int64)[seen],
+        [last_data[seen], last_activity[seen], last_door[seen], last_checkin[seen], last_answered[seen]],
+        unanswered[seen],
+        recount[seen],
+    )
+    seen_devices = np.concatenate([devices[new], events["device"]]).astype(np.int64)
+    clock_queries.upsert_device_seen(
+        conn,
+        seen_devices,
+        np.concatenate([batch.ts[new], events["ts"]]),
+        DEVICES.resolve(conn, seen_devices)["wearable"],
+    )

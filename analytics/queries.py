@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -12,8 +11,8 @@ import numpy as np
 import psycopg
 from psycopg.types.json import Jsonb
 
+from analytics import fetch
 from analytics.lifecycle import ActiveAlert
-from dolbom.wire import EVENT_CODES, EventType
 
 
 def _dt(epoch: float) -> datetime:
@@ -35,8 +34,8 @@ def enrollees(
     sql = "SELECT id, timezone, thresholds, region_id FROM enrollees WHERE active"
     params: tuple[Any, ...] = ()
     if ids is not None:
-        sql += " AND id = ANY(%s)"
-        params += (list(ids),)
+        sql += " AND id = ANY(%s::int[])"
+        params += (fetch.int_array(ids),)
     if shards is not None:
         sql += " AND analytics_shard(id) = ANY(%s)"
         params += (list(shards),)
@@ -47,70 +46,99 @@ def enrollees(
 
 
 def readings_in_windows(
-    conn: psycopg.Connection, ids: Sequence[int], starts: Sequence[float], ends: Sequence[float]
+    conn: psycopg.Connection, ids: Iterable[int], starts: Iterable[float], ends: Iterable[float]
 ) -> dict[str, np.ndarray]:
-    """Readings of each enrollee's devices with ts in (start, end]."""
-    rows = conn.execute(
-        "SELECT w.e, r.device, r.metric, extract(epoch FROM r.ts)::float8, r.value "
+    """Readings of each enrollee's devices with ts in (start, end]. Values go through their
+    text form (``real`` -> shortest decimal -> float8), so 37.9 is 37.9 as a Python float
+    reads it, not float32's 37.900001525878906."""
+    out = fetch.arrays(
+        conn,
+        "SELECT w.e, r.device, r.metric::int4, extract(epoch FROM r.ts)::float8, r.value::text::float8 "
         "FROM unnest(%s::int[], %s::float8[], %s::float8[]) AS w(e, s, t) "
         "JOIN devices d ON d.enrollee_id = w.e "
         "JOIN readings r ON r.device = d.id AND r.ts > to_timestamp(w.s) AND r.ts <= to_timestamp(w.t)",
-        (list(ids), list(starts), list(ends)),
-    ).fetchall()
-    arr = np.array(rows, dtype=float).reshape(-1, 5)
-    return {
-        "enrollee_id": arr[:, 0].astype(np.int64),
-        "device": arr[:, 1].astype(np.int64),
-        "metric": arr[:, 2].astype(np.int64),
-        "ts": arr[:, 3],
-        "value": arr[:, 4],
-    }
+        (fetch.int_array(ids), fetch.float_array(starts), fetch.float_array(ends)),
+        (
+            ("enrollee_id", "int4"),
+            ("device", "int4"),
+            ("metric", "int4"),
+            ("ts", "float8"),
+            ("value", "float8"),
+        ),
+    )
+    for key in ("enrollee_id", "device", "metric"):
+        out[key] = out[key].astype(np.int64)
+    return out
 
 
 def events_in_windows(
-    conn: psycopg.Connection, ids: Sequence[int], starts: Sequence[float], ends: Sequence[float]
+    conn: psycopg.Connection, ids: Iterable[int], starts: Iterable[float], ends: Iterable[float]
 ) -> dict[str, np.ndarray]:
-    """Events with ts in (start, end]: type, time, device, bathroom?, answered, mood."""
-    rows = conn.execute(
-        "SELECT w.e, ev.device, ev.type, extract(epoch FROM ev.ts)::float8, "
-        "coalesce(d.room = 'bathroom', false)::int, "
-        "CASE WHEN ev.data ? 'answered' THEN (ev.data->>'answered')::boolean::int END, "
-        "CASE WHEN jsonb_typeof(ev.data->'mood') = 'number' THEN (ev.data->>'mood')::float8 END "
+    """Events with ts in (start, end]: type, time, device, bathroom?, answered, mood (NaN
+    when absent)."""
+    out = fetch.arrays(
+        conn,
+        "SELECT w.e, ev.device, ev.type::int4, extract(epoch FROM ev.ts)::float8, "
+        "coalesce(d.room = 'bathroom', false), "
+        "coalesce(CASE WHEN ev.data ? 'answered' THEN (ev.data->>'answered')::boolean::int END::float8, "
+        "'NaN'), "
+        "coalesce(CASE WHEN jsonb_typeof(ev.data->'mood') = 'number' THEN (ev.data->>'mood')::float8 END, "
+        "'NaN') "
         "FROM unnest(%s::int[], %s::float8[], %s::float8[]) AS w(e, s, t) "
         "JOIN events ev ON ev.enrollee_id = w.e AND ev.ts > to_timestamp(w.s) AND ev.ts <= to_timestamp(w.t) "
-        "LEFT JOIN devices d ON d.id = ev.device ORDER BY ev.ts",
-        (list(ids), list(starts), list(ends)),
-    ).fetchall()
-    arr = np.array(
-        [
-            [r[0], r[1], r[2], r[3], r[4], np.nan if r[5] is None else r[5], np.nan if r[6] is None else r[6]]
-            for r in rows
-        ],
-        dtype=float,
-    ).reshape(-1, 7)
-    return {
-        "enrollee_id": arr[:, 0].astype(np.int64),
-        "device": arr[:, 1].astype(np.int64),
-        "type": arr[:, 2].astype(np.int64),
-        "ts": arr[:, 3],
-        "bathroom": arr[:, 4].astype(bool),
-        "answered": arr[:, 5],
-        "mood": arr[:, 6],
-    }
+        "LEFT JOIN devices d ON d.id = ev.device",
+        (fetch.int_array(ids), fetch.float_array(starts), fetch.float_array(ends)),
+        (
+            ("enrollee_id", "int4"),
+            ("device", "int4"),
+            ("type", "int4"),
+            ("ts", "float8"),
+            ("bathroom", "bool"),
+            ("answered", "float8"),
+            ("mood", "float8"),
+        ),
+        order_by=("ts",),
+    )
+    for key in ("enrollee_id", "device", "type"):
+        out[key] = out[key].astype(np.int64)
+    return out
 
 
 # ---- baselines, profiles, features ---------------------------------------------------------
 
 
-def baselines(conn: psycopg.Connection, ids: Sequence[int]) -> list[tuple[int, int, int, float, float, int]]:
-    return [
-        (int(r[0]), int(r[1]), int(r[2]), float(r[3]), float(r[4]), int(r[5]))
-        for r in conn.execute(
-            "SELECT enrollee_id, metric, bin, median, sigma, n_days FROM analytics_baselines "
-            "WHERE enrollee_id = ANY(%s)",
-            (list(ids),),
-        )
-    ]
+def baselines(
+    conn: psycopg.Connection,
+    ids: Iterable[int] | None = None,
+    *,
+    pairs: tuple[Iterable[int], Iterable[int]] | None = None,
+) -> dict[str, np.ndarray]:
+    """The baselines of ``ids`` (every metric), or of the (enrollee ids, metrics) ``pairs``:
+    enrollee_id, metric, bin, median, sigma, n_days (median and sigma through their text
+    form, as a Python float reads a ``real``)."""
+    if pairs is not None:
+        where = "(enrollee_id, metric) IN (SELECT * FROM unnest(%s::int[], %s::smallint[]))"
+        params: tuple[str, ...] = (fetch.int_array(pairs[0]), fetch.int_array(pairs[1]))
+    else:
+        where = "enrollee_id = ANY(%s::int[])"
+        params = (fetch.int_array(ids if ids is not None else ()),)
+    out = fetch.arrays(
+        conn,
+        "SELECT enrollee_id, metric::int4, bin::int4, median::text::float8, sigma::text::float8, n_days "
+        f"FROM analytics_baselines WHERE {where}",
+        params,
+        (
+            ("enrollee_id", "int4"),
+            ("metric", "int4"),
+            ("bin", "int4"),
+            ("median", "float8"),
+            ("sigma", "float8"),
+            ("n_days", "int4"),
+        ),
+    )
+    for key in ("enrollee_id", "metric", "bin", "n_days"):
+        out[key] = out[key].astype(np.int64)
+    return out
 
 
 def save_baselines(
@@ -146,14 +174,22 @@ def hourly_means(
     ]
 
 
-def person_models(conn: psycopg.Connection, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    return {
-        int(r[0]): dict(r[1])
-        for r in conn.execute(
-            "SELECT enrollee_id, params FROM analytics_person_models WHERE enrollee_id = ANY(%s)",
-            (list(ids),),
-        )
-    }
+def night_door_profile(conn: psycopg.Connection, ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Per enrollee of ``ids`` (in order): the share of recent nights with a door opening and
+    the nights behind it, from the person model (0 without a model; NaN for a null value)."""
+    found = fetch.arrays(
+        conn,
+        "SELECT CASE WHEN m.params ? 'night_door_rate' "
+        " THEN coalesce((m.params->>'night_door_rate')::float8, 'NaN') ELSE 0 END, "
+        "CASE WHEN m.params ? 'history_nights' "
+        " THEN coalesce((m.params->>'history_nights')::float8, 'NaN') ELSE 0 END, u.n "
+        "FROM unnest(%s::int[]) WITH ORDINALITY AS u(e, n) "
+        "LEFT JOIN analytics_person_models m ON m.enrollee_id = u.e",
+        (fetch.int_array(ids),),
+        (("rate", "float8"), ("nights", "float8"), ("n", "int8")),
+        order_by=("n",),
+    )
+    return found["rate"], found["nights"]
 
 
 def save_person_models(
@@ -216,93 +252,6 @@ def first_data_time(conn: psycopg.Connection) -> datetime | None:
     return None if row is None else row[0]
 
 
-# ---- clock state ----------------------------------------------------------------------------
-
-
-def upsert_activity(conn: psycopg.Connection, rows: Iterable[tuple[Any, ...]]) -> None:
-    """rows: (enrollee_id, last_data, last_activity, last_door, last_checkin, last_answered,
-    unanswered since the last answer in this window, answered-in-this-window?), one per
-    enrollee. One statement per kind of unanswered count (recounted or added)."""
-    rows = list(rows)
-    for recounted, unanswered in (
-        (True, "EXCLUDED.unanswered_in_row"),
-        (False, "a.unanswered_in_row + EXCLUDED.unanswered_in_row"),
-    ):
-        part = [r for r in rows if bool(r[7]) is recounted]
-        if not part:
-            continue
-        conn.execute(
-            "INSERT INTO analytics_activity AS a (enrollee_id, last_data_ts, last_activity_ts, last_door_ts, "
-            "last_checkin_ts, last_answered_ts, unanswered_in_row) "
-            "SELECT * FROM unnest(%s::int[], %s::timestamptz[], %s::timestamptz[], %s::timestamptz[], "
-            "%s::timestamptz[], %s::timestamptz[], %s::int[]) "
-            "ON CONFLICT (enrollee_id) DO UPDATE SET "
-            "last_data_ts = greatest(a.last_data_ts, EXCLUDED.last_data_ts), "
-            "last_activity_ts = greatest(a.last_activity_ts, EXCLUDED.last_activity_ts), "
-            "last_door_ts = greatest(a.last_door_ts, EXCLUDED.last_door_ts), "
-            "last_checkin_ts = greatest(a.last_checkin_ts, EXCLUDED.last_checkin_ts), "
-            "last_answered_ts = greatest(a.last_answered_ts, EXCLUDED.last_answered_ts), "
-            f"unanswered_in_row = {unanswered}",
-            [[r[i] for r in part] for i in range(7)],
-        )
-
-
-def recent_checkins(
-    conn: psycopg.Connection, ids: Sequence[int], until: float, days: int = 7
-) -> dict[int, list[bool]]:
-    """Each enrollee's check-ins of the last ``days`` up to ``until``, oldest first: answered?"""
-    out: dict[int, list[bool]] = defaultdict(list)
-    for enrollee_id, answered in conn.execute(
-        "SELECT enrollee_id, coalesce((data->>'answered')::boolean, false) FROM events "
-        "WHERE enrollee_id = ANY(%s) AND type = %s AND ts > to_timestamp(%s) AND ts <= to_timestamp(%s) "
-        "ORDER BY enrollee_id, ts",
-        (list(ids), EVENT_CODES[EventType.CHECKIN], until - days * 86400, until),
-    ):
-        out[int(enrollee_id)].append(bool(answered))
-    return out
-
-
-def upsert_device_seen(conn: psycopg.Connection, rows: Iterable[tuple[int, datetime]]) -> None:
-    latest: dict[int, datetime] = {}
-    for device, ts in rows:
-        if device not in latest or ts > latest[device]:
-            latest[device] = ts
-    if latest:
-        conn.execute(
-            "INSERT INTO analytics_device_seen AS s (device, last_ts) "
-            "SELECT * FROM unnest(%s::int[], %s::timestamptz[]) ON CONFLICT (device) "
-            "DO UPDATE SET last_ts = greatest(s.last_ts, EXCLUDED.last_ts)",
-            (list(latest), list(latest.values())),
-        )
-
-
-def clock_enrollees(conn: psycopg.Connection, shards: Sequence[int]) -> list[tuple[Any, ...]]:
-    """Active enrollees of ``shards`` with at least one device, their activity state and
-    device flags."""
-    return conn.execute(
-        "SELECT e.id, e.timezone, a.last_data_ts, a.last_activity_ts, a.last_door_ts, a.last_checkin_ts, "
-        "a.last_answered_ts, coalesce(a.unanswered_in_row, 0), m.params, "
-        "bool_or(d.kind IN ('motion_sensor', 'door_sensor', 'bed_sensor')), bool_or(d.kind = 'ai_speaker'), "
-        "bool_or(d.kind IN ('wearable', 'hub', 'motion_sensor', 'door_sensor', 'bed_sensor')) "
-        "FROM enrollees e JOIN devices d ON d.enrollee_id = e.id AND d.removed_at IS NULL "
-        "LEFT JOIN analytics_activity a ON a.enrollee_id = e.id "
-        "LEFT JOIN analytics_person_models m ON m.enrollee_id = e.id "
-        "WHERE e.active AND analytics_shard(e.id) = ANY(%s) "
-        "GROUP BY e.id, a.enrollee_id, m.enrollee_id ORDER BY e.id",
-        (list(shards),),
-    ).fetchall()
-
-
-def clock_devices(conn: psycopg.Connection, shards: Sequence[int]) -> list[tuple[Any, ...]]:
-    return conn.execute(
-        "SELECT d.enrollee_id, d.device_id, d.kind, d.online, d.status_at, d.battery, s.last_ts "
-        "FROM devices d JOIN enrollees e ON e.id = d.enrollee_id AND e.active "
-        "AND analytics_shard(e.id) = ANY(%s) "
-        "LEFT JOIN analytics_device_seen s ON s.device = d.id WHERE d.removed_at IS NULL",
-        (list(shards),),
-    ).fetchall()
-
-
 # ---- alerts and conditions ------------------------------------------------------------------
 
 
@@ -319,8 +268,8 @@ def active_alerts(
     )
     params: tuple[Any, ...] = ()
     if enrollee_ids is not None:
-        sql += " AND enrollee_id = ANY(%s)"
-        params += (list(enrollee_ids),)
+        sql += " AND enrollee_id = ANY(%s::int[])"
+        params += (fetch.int_array(enrollee_ids),)
     if shards is not None:
         sql += " AND analytics_shard(enrollee_id) = ANY(%s)"
         params += (list(shards),)

@@ -27,6 +27,7 @@ import psycopg
 
 from analytics import clock_job, jobs, nightly, queries, shard_queries, shards
 from analytics.errors import AnalyticsJobFailed
+from analytics.recent import RecentData
 from analytics.shards import LOCK_MINUTE, LOCK_NIGHTLY, ShardState, Worker
 from store.db import connect
 
@@ -36,6 +37,9 @@ FRONTIER_WAIT_S = 10.0  # how long a cycle waits for open transactions inserting
 QUEUE_ROWS_PER_SHARD = 5_000  # per shard and transaction; --once goes on in further passes
 MAX_SCORE_PASSES = 1000
 ONCE_LOCKS = (LOCK_MINUTE, LOCK_NIGHTLY)
+# The minute job's statements are many small index reads whose estimates can look large; JIT
+# compiling them costs tens of milliseconds each and saves nothing.
+NO_JIT = "SET jit = off"
 
 
 def _add(total: dict[str, int], part: Mapping[str, int]) -> None:
@@ -54,6 +58,7 @@ def _advance(
     score: bool,
     clock: bool,
     always_save: bool,
+    recent: RecentData | None = None,
 ) -> tuple[dict[str, int], dict[str, int], list[int]]:
     """Score and/or clock ``group`` (locked by the caller) in the caller's transaction; store
     the shards' state. Returns score counts, clock counts and the shards that progressed."""
@@ -64,7 +69,7 @@ def _advance(
     score_counts: dict[str, int] = {}
     clock_counts: dict[str, int] = {}
     if score:
-        score_counts, after = jobs.score_shards(conn, before, now, frontier, QUEUE_ROWS_PER_SHARD)
+        score_counts, after = jobs.score_shards(conn, before, now, frontier, QUEUE_ROWS_PER_SHARD, recent)
     if clock:
         t_now = now.timestamp()
         due = [s for s in group if after[s].clock_now < t_now]
@@ -86,6 +91,7 @@ def minute(db_url: str, now: datetime, worker: Worker, orphan_after_s: float) ->
     failed = False
     try:
         with connect(db_url, autocommit=True) as conn:
+            conn.execute(NO_JIT)
             frontier = shard_queries.queue_frontier(conn, FRONTIER_WAIT_S)
             if frontier is None:
                 log.warning(
@@ -94,6 +100,7 @@ def minute(db_url: str, now: datetime, worker: Worker, orphan_after_s: float) ->
                     FRONTIER_WAIT_S,
                 )
             claimed = shards.claim(worker, shard_queries.score_states(conn), orphan_after_s)
+            recent = RecentData(now.timestamp())
             for group in shards.groups(claimed):
                 try:
                     with conn.transaction():
@@ -112,6 +119,7 @@ def minute(db_url: str, now: datetime, worker: Worker, orphan_after_s: float) ->
                             score=True,
                             clock=True,
                             always_save=True,
+                            recent=recent,
                         )
                 except Exception:
                     log.exception(
@@ -172,6 +180,7 @@ def once(db_url: str, now: datetime, worker: Worker) -> dict[str, dict[str, int]
     worked: set[int] = set()
     failed: list[int] = []
     with connect(db_url, autocommit=True) as locks, connect(db_url, autocommit=True) as conn:
+        conn.execute(NO_JIT)
         frontier = shard_queries.queue_frontier(conn, FRONTIER_WAIT_S)
         if frontier is None:
             raise AnalyticsJobFailed(
@@ -179,6 +188,7 @@ def once(db_url: str, now: datetime, worker: Worker) -> dict[str, dict[str, int]
                 "end them (or wait for ingest) and run again"
             )
         first_data = queries.first_data_time(conn)
+        recent = RecentData(now.timestamp())
         pending = worker.all_shards()
         for wait in (False, True):
             skipped: list[int] = []
@@ -188,7 +198,9 @@ def once(db_url: str, now: datetime, worker: Worker) -> dict[str, dict[str, int]
                 if not held:
                     continue
                 try:
-                    worked.update(_once_group(conn, held, now, frontier, first_data, worker, results))
+                    worked.update(
+                        _once_group(conn, held, now, frontier, first_data, worker, results, recent)
+                    )
                 except Exception:
                     log.exception(
                         "analytics --once failed for shards %s (data time %s)", held, now.isoformat()
@@ -216,13 +228,23 @@ def _once_group(
     first_data: datetime | None,
     worker: Worker,
     results: dict[str, dict[str, int]],
+    recent: RecentData,
 ) -> set[int]:
     worked: set[int] = set()
     for _ in range(MAX_SCORE_PASSES):
         with conn.transaction():
             states = shard_queries.score_states(conn, held)
             score, _, progressed = _advance(
-                conn, held, states, now, frontier, worker, score=True, clock=False, always_save=False
+                conn,
+                held,
+                states,
+                now,
+                frontier,
+                worker,
+                score=True,
+                clock=False,
+                always_save=False,
+                recent=recent,
             )
         worked.update(progressed)
         _add(results["score"], {k: v for k, v in score.items() if k != "more"})
