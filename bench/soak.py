@@ -50,8 +50,8 @@ SINGLE_DEVICES = 1_000
 BACKLOG_DEVICES = 100
 SCENARIO_ENROLLEES = 60
 INJECT_EVERY_S = 45.0
-SAMPLE_EVERY_S = 30.0
-PRINT_EVERY_SAMPLES = 6
+SAMPLE_EVERY_S = 5.0
+PRINT_EVERY_S = 180.0
 DRAIN_TIMEOUT_S = 300.0
 ALERT_WAIT_S = 30.0
 
@@ -104,12 +104,16 @@ def _inject(pub: Publisher, stop: threading.Event, devices: list[tuple[int, str,
 
 
 def _sample(pids: dict[str, int], stop: threading.Event, samples: Samples, started: float) -> None:
+    printed = 0.0
     while not stop.wait(SAMPLE_EVERY_S):
-        samples.append((time.monotonic() - started, {k: rss_mb(p) for k, p in pids.items()}))
-        if len(samples) % PRINT_EVERY_SAMPLES == 0:
-            elapsed, rss = samples[-1]
-            print(f"  {elapsed / 60:5.1f} min: RSS " + ", ".join(f"{k} {v:.0f} MB" for k, v in rss.items())
-                  + f"; load average {os.getloadavg()[0]:.2f}", flush=True)
+        elapsed = time.monotonic() - started
+        samples.append((elapsed, {k: rss_mb(p) for k, p in pids.items()}))
+        if elapsed - printed >= PRINT_EVERY_S:
+            printed = elapsed
+            last = _per_minute(samples, elapsed - 60, elapsed)
+            print(f"  {elapsed / 60:5.1f} min: RSS over the last minute " + ", ".join(
+                f"{k} {lo:.0f}-{hi:.0f} MB" for k, (lo, hi) in last.items())
+                + f"; load average {os.getloadavg()[0]:.2f}", flush=True)
 
 
 def _start(args: list[str], env: dict[str, str], workdir: Path, log: str) -> subprocess.Popen[bytes]:
@@ -130,12 +134,21 @@ def _readings_stored(conn: psycopg.Connection, prefixes: tuple[str, ...]) -> tup
 Samples = list[tuple[float, dict[str, float]]]
 
 
-def _rss_ratio(samples: Samples, name: str, minutes: float) -> tuple[float, float, float]:
-    """(early median, late median, late/early): minutes 2-7 against the last five."""
-    early = [s[name] for t, s in samples if 120 <= t <= 420] or [samples[0][1][name]]
-    late = [s[name] for t, s in samples if t >= minutes * 60 - 300] or [samples[-1][1][name]]
-    a, b = statistics.median(early), statistics.median(late)
-    return a, b, b / a if a else float("nan")
+def _per_minute(samples: Samples, start: float, end: float) -> dict[str, tuple[float, float]]:
+    """(lowest, highest) RSS per process in [start, end): between jobs and during one."""
+    inside = [rss for t, rss in samples if start <= t < end] or [samples[-1][1]]
+    return {k: (min(r[k] for r in inside), max(r[k] for r in inside)) for k in inside[0]}
+
+
+def _rss_trend(samples: Samples, name: str, seconds: float) -> tuple[float, float, float, float]:
+    """Median over minutes 2-7 and over the last five minutes of the load, of each minute's
+    lowest RSS (the process between jobs) and highest (during one)."""
+    def minutes(lo: float, hi: float) -> list[tuple[float, float]]:
+        return [_per_minute(samples, m, m + 60)[name] for m in range(int(lo), int(hi) - 59, 60)]
+
+    early, late = minutes(120, 420), minutes(seconds - 300, seconds)
+    return (statistics.median(m[0] for m in early), statistics.median(m[0] for m in late),
+            statistics.median(m[1] for m in early), statistics.median(m[1] for m in late))
 
 
 def run(minutes: float) -> int:
@@ -222,7 +235,6 @@ def run(minutes: float) -> int:
         for proc in procs:
             if proc.poll() is not None:
                 raise RuntimeError(f"{proc.args!r} died during the soak (exit {proc.returncode})")
-        elapsed = time.monotonic() - started
         print(f"load: sent {sent_readings:,} readings, broker acknowledged {acked_readings:,} "
               f"({sent_readings / seconds:,.0f} readings/s over {seconds:,.0f} s)")
         print(f"stored {stored:,} rows, {distinct:,} distinct = {stored / max(acked_readings, 1):.4f} of "
@@ -237,9 +249,11 @@ def run(minutes: float) -> int:
         if missing:
             print(f"missing: {', '.join(missing)}")
         for proc_name in ("ingest", "analytics"):
-            a, b, ratio = _rss_ratio(samples, proc_name, elapsed / 60)
-            print(f"RSS {proc_name:9s} minutes 2-7 median {a:6.1f} MB, last 5 min {b:6.1f} MB "
-                  f"= {ratio:.2f}x (target < 1.2, flat); max {max(s[proc_name] for _, s in samples):.1f} MB")
+            low_a, low_b, high_a, high_b = _rss_trend(samples, proc_name, seconds)
+            print(f"RSS {proc_name:9s} between jobs: minutes 2-7 {low_a:6.1f} MB, last 5 min {low_b:6.1f} MB "
+                  f"= {low_b / low_a:.2f}x (target < 1.2, flat); peak per minute {high_a:.1f} → "
+                  f"{high_b:.1f} MB = {high_b / high_a:.2f}x; "
+                  f"max {max(s[proc_name] for _, s in samples):.1f} MB")
         print(f"load average at end {os.getloadavg()[0]:.2f}")
         ok = distinct == acked_readings == stored and len(found) == len(injected)
         return 0 if ok else 1
