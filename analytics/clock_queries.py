@@ -33,16 +33,16 @@ from dolbom.wire import EVENT_CODES, EventType
 DEVICE_KINDS: Final = ("device_offline", "low_battery")
 CLOCK_KINDS: Final = ("inactivity", "no_data", "missed_checkins", *DEVICE_KINDS)
 MARGIN_S: Final = 60.0  # SQL pre-selection is looser than the pure checks by this much
-# Devices that may raise a device alert whatever the time, and wearables (silence, found by
-# their last data time); the same predicates as the partial indexes of migration 0022, so the
-# planner uses them. The few stale wearables are looked up one by one (OFFSET 0 keeps the
+# Devices that may raise a device alert whatever the time (the predicate of the partial index
+# of migration 0022, so the planner uses it), and wearables silent for long (by the index on
+# analytics_wearable_seen.last_ts; the few found are looked up one by one: OFFSET 0 keeps the
 # planner from hashing the whole devices table for them).
 _ATTENTION: Final = f"removed_at IS NULL AND (online = false OR battery <= {int(BATTERY_LOW)})"
 _SILENT_WEARABLES: Final = (
-    "analytics_device_seen s CROSS JOIN LATERAL (SELECT id, enrollee_id FROM devices"
+    "analytics_wearable_seen s CROSS JOIN LATERAL (SELECT id, enrollee_id FROM devices"
     " WHERE id = s.device AND removed_at IS NULL AND kind = 'wearable'"
     " AND analytics_shard(enrollee_id) = ANY(%(shards)s::int[]) OFFSET 0) AS d"
-    " WHERE s.wearable AND s.last_ts < to_timestamp(%(wearable_silent)s)"
+    " WHERE s.last_ts < to_timestamp(%(wearable_silent)s)"
 )
 
 
@@ -114,23 +114,24 @@ def recent_checkins(
 def upsert_device_seen(
     conn: psycopg.Connection, devices: np.ndarray, times: np.ndarray, wearable: np.ndarray
 ) -> None:
-    """Move each device's last data time forward to the latest of ``times`` (epoch seconds).
-    ``wearable`` (per row, from the device's kind) is stored when the device is first seen;
-    a later change of kind is applied by the trigger of migration 0022."""
+    """Move each device's last data time forward to the latest of ``times`` (epoch seconds);
+    wearables' (``wearable``, per row, from the device's kind) in analytics_wearable_seen
+    too, where the clock finds the silent ones."""
     if not devices.size:
         return
     order = np.lexsort((times, devices))
     last = np.r_[devices[order][1:] != devices[order][:-1], True]
-    conn.execute(
-        "INSERT INTO analytics_device_seen AS s (device, last_ts, wearable) "
-        f"SELECT u.d, {_ts('u.t')}, u.w FROM unnest(%s::int[], %s::float8[], %s::boolean[]) AS u(d, t, w) "
-        "ON CONFLICT (device) DO UPDATE SET last_ts = greatest(s.last_ts, EXCLUDED.last_ts)",
-        (
-            fetch.int_array(devices[order][last]),
-            _times(times[order][last]),
-            "{" + ",".join("t" if w else "f" for w in wearable[order][last].tolist()) + "}",
-        ),
-    )
+    latest, at = devices[order][last], times[order][last]
+    worn = np.asarray(wearable, dtype=bool)[order][last]
+    for table, rows in (("analytics_device_seen", slice(None)), ("analytics_wearable_seen", worn)):
+        if not latest[rows].size:
+            continue
+        conn.execute(
+            f"INSERT INTO {table} AS s (device, last_ts) "
+            f"SELECT u.d, {_ts('u.t')} FROM unnest(%s::int[], %s::float8[]) AS u(d, t) "
+            "ON CONFLICT (device) DO UPDATE SET last_ts = greatest(s.last_ts, EXCLUDED.last_ts)",
+            (fetch.int_array(latest[rows]), _times(at[rows])),
+        )
 
 
 def _epoch(column: str) -> str:

@@ -15,14 +15,13 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import psycopg
 
 from analytics import clock, clock_queries, context, lifecycle, queries, shard_queries
 from analytics.arrival import score_new_weights
-from analytics.baselines import BASELINE_METRICS
 from analytics.features import ACTIVITY_EVENTS as ACTIVITY
 from analytics.features import DOOR_OPEN, DOORS
 from analytics.model import Finding
@@ -30,17 +29,22 @@ from analytics.recent import DEVICES, RecentData
 from analytics.rules import (
     CONTEXT_S,
     KIND_INDEX,
+    RULES_BY_METRIC,
     STEPS,
     EnrolleeContext,
     VitalBatch,
     score_vitals_arrays,
 )
 from analytics.shards import ShardState
-from dolbom.wire import EVENT_CODES, EventType
+from dolbom.wire import EVENT_CODES, METRIC_BY_NAME, EventType
 from store.alerts import raise_alert
 from store.db import connect
 
 log = logging.getLogger(__name__)
+
+RELATIVE_METRICS: Final = sorted(
+    {METRIC_BY_NAME[name].code for name, rules in RULES_BY_METRIC.items() if any(r.relative for r in rules)}
+)
 
 CHECKIN = EVENT_CODES[EventType.CHECKIN]
 
@@ -248,7 +252,9 @@ def _load_vitals(
     past a line (a few in a hundred): the same findings as reading it for everybody."""
     ids = np.array([row[0] for row in enrollees], dtype=np.int64)
     readings, events = _new_data(conn, recent, ids, starts, ends)
-    vital = np.isin(readings["metric"], BASELINE_METRICS)
+    # Whether a new reading is past a line needs a baseline only for a rule relative to it
+    # (fever over the personal temperature); the others' baselines matter once a rule fires.
+    vital = np.isin(readings["metric"], RELATIVE_METRICS)
     pairs = np.unique(np.stack([readings["enrollee_id"][vital], readings["metric"][vital]]), axis=1)
     base = queries.baselines(conn, pairs=(pairs[0], pairs[1]))
     ctx = context.build(enrollees, base, now)
@@ -278,8 +284,11 @@ def _score_windows(
     batch, readings, events, ctx = _load_vitals(conn, recent, enrollees, starts, ends, now)
     findings, clear_ts, breach_ts = score_vitals_arrays(batch, ctx)
     e_idx = np.searchsorted(np.array(ids, dtype=np.int64), events["enrollee_id"]).astype(np.int64)
-    rate, nights = queries.night_door_profile(conn, ids)
     door = events["type"] == DOOR_OPEN
+    rate, nights = np.zeros(len(ids)), np.zeros(len(ids))  # read for those with a door opening only
+    opened = np.unique(e_idx[door])
+    if opened.size:
+        rate[opened], nights[opened] = queries.night_door_profile(conn, [ids[i] for i in opened.tolist()])
     findings += clock.night_wandering(e_idx[door], events["ts"][door], ctx.utc_offset_s, rate, nights)
     by_id = [
         Finding(ids[f.enrollee], f.kind, f.severity, f.onset_ts, f.summary, f.evidence, f.score)

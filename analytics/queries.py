@@ -31,7 +31,11 @@ def enrollees(
 ) -> list[tuple[int, str, dict[str, Any], int]]:
     """(id, timezone, threshold overrides, region_id) of active enrollees (all, ``ids``, or
     those of ``shards``)."""
-    sql = "SELECT id, timezone, thresholds, region_id FROM enrollees WHERE active"
+    # the overrides as NULL when there are none (most people): no JSON to parse for them
+    sql = (
+        "SELECT id, timezone, CASE WHEN thresholds <> '{}'::jsonb THEN thresholds END, region_id "
+        "FROM enrollees WHERE active"
+    )
     params: tuple[Any, ...] = ()
     if ids is not None:
         sql += " AND id = ANY(%s::int[])"

@@ -5,21 +5,38 @@
 -- a device reported offline or with a battery at or below clock.BATTERY_LOW (15 %) ...
 CREATE INDEX devices_attention_idx ON devices (analytics_shard(enrollee_id))
     WHERE removed_at IS NULL AND (online = false OR battery <= 15);
--- ... and the wearables silent for clock.WEARABLE_SILENT_H, found by their last data time:
--- analytics_device_seen says which devices are wearables (set when the minute job first sees
--- a device, from the device's kind, and kept by a trigger if a kind is ever changed).
-ALTER TABLE analytics_device_seen ADD COLUMN wearable boolean NOT NULL DEFAULT false;
-UPDATE analytics_device_seen s SET wearable = true FROM devices d WHERE d.id = s.device AND d.kind = 'wearable';
-CREATE INDEX analytics_device_seen_wearable_idx ON analytics_device_seen (last_ts) WHERE wearable;
+-- ... and the wearables silent for clock.WEARABLE_SILENT_H, found by their last data time in
+-- a table of their own: an index on analytics_device_seen.last_ts would make every update of
+-- that table (tens of thousands a minute) a non-HOT one. The minute job writes a wearable's
+-- time to both (analytics/clock_queries.py ``upsert_device_seen``); a change of kind moves it.
+CREATE TABLE analytics_wearable_seen (
+    device   integer PRIMARY KEY REFERENCES devices(id),
+    last_ts  timestamptz NOT NULL
+);
+CREATE INDEX analytics_wearable_seen_ts_idx ON analytics_wearable_seen (last_ts);
+INSERT INTO analytics_wearable_seen (device, last_ts)
+SELECT s.device, s.last_ts FROM analytics_device_seen s JOIN devices d ON d.id = s.device
+WHERE d.kind = 'wearable';
 
 CREATE FUNCTION analytics_device_kind_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE analytics_device_seen SET wearable = (NEW.kind = 'wearable') WHERE device = NEW.id;
+    IF NEW.kind = 'wearable' THEN
+        INSERT INTO analytics_wearable_seen (device, last_ts)
+        SELECT device, last_ts FROM analytics_device_seen WHERE device = NEW.id
+        ON CONFLICT (device) DO NOTHING;
+    ELSE
+        DELETE FROM analytics_wearable_seen WHERE device = NEW.id;
+    END IF;
     RETURN NULL;
 END $$;
 CREATE TRIGGER devices_kind_seen
     AFTER UPDATE OF kind ON devices
     FOR EACH ROW EXECUTE FUNCTION analytics_device_kind_changed();
+
+-- The activity and device state are rewritten every minute for everyone with new data: room
+-- on each page lets those updates stay HOT (no index entry per update).
+ALTER TABLE analytics_activity SET (fillfactor = 70);
+ALTER TABLE analytics_device_seen SET (fillfactor = 70);
 
 -- The minute job reads its new data by time and resolves each reading's device to its
 -- enrollee in memory (analytics/recent.py). It reloads that map when this version moves:
