@@ -86,13 +86,20 @@ def check_clock(conn: psycopg.Connection, now: datetime, shards: Sequence[int]) 
         if a.kind in clear_masks and a.enrollee_id in index and clear_masks[a.kind][index[a.enrollee_id]]
     ]
     queries.mark_clear(conn, clears)
-    resolved, escalated = resolve_and_escalate(conn, t_now, shards)
+    resolved, escalated = resolve_and_escalate(conn, t_now, shards, active)
     return {"enrollees": len(ids), "alerts": raised, "resolved": resolved, "escalated": escalated}
 
 
-def resolve_and_escalate(conn: psycopg.Connection, now: float, shards: Sequence[int]) -> tuple[int, int]:
-    """Auto-resolve and escalate the active alerts of the shards' enrollees (ingest's too)."""
-    active = queries.active_alerts(conn, shards=shards)
+def resolve_and_escalate(
+    conn: psycopg.Connection,
+    now: float,
+    shards: Sequence[int],
+    active: Sequence[lifecycle.ActiveAlert] | None = None,
+) -> tuple[int, int]:
+    """Auto-resolve and escalate the active alerts of the shards' enrollees (ingest's too);
+    ``active``: those alerts, when the caller has just read them."""
+    if active is None:
+        active = queries.active_alerts(conn, shards=shards)
     state = queries.conditions(conn, [(a.enrollee_id, a.kind) for a in active])
     resolved = escalated = 0
     for alert in active:

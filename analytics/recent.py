@@ -31,6 +31,7 @@ import psycopg
 from analytics import fetch
 
 HORIZON_S: Final = 30 * 60.0  # windows starting within this of ``now`` are read by time
+EXTEND_S: Final = 60.0  # read at least this much more data time when a window needs more
 
 _READINGS: Final = (
     ("device", "int4"),
@@ -144,7 +145,10 @@ class RecentData:
         """Hold everything from ``start`` (exclusive) on."""
         if start >= self.lo:
             return
-        lo, hi = start, self.lo
+        # a minute's margin, so the next groups' windows (starting a little earlier) are held
+        # already: one read per cycle, not one per group
+        lo, hi = max(min(start, self.lo - EXTEND_S), self.hi - HORIZON_S), self.lo
+        lo = min(lo, start)
         readings = fetch.arrays(
             conn,
             "SELECT device, metric::int4, extract(epoch FROM ts)::float8, value::text::float8 FROM readings "
