@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["ingest", "device_sim", "scoring", "detection", "api", "reports", "soak"]
+BENCHMARKS = ["ingest", "device_sim", "scoring", "minute", "detection", "api", "reports", "soak"]
 
 
 def main(argv: list[str]) -> int:

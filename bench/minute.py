@@ -188,7 +188,8 @@ def setup(url: str, t0: float) -> Fleet:
         conn.execute(
             "INSERT INTO devices (device_id, enrollee_id, kind, room, battery, online, status_at) "
             "SELECT 'b' || e.id || '-' || k.slug, e.id, k.kind, k.room, "
-            " CASE WHEN hashint4((e.id * 16 + k.n)::int) %% 500 = 0 THEN 10 ELSE 40 + abs(hashint4((e.id + k.n)::int)) %% 60 END, "
+            " CASE WHEN hashint4((e.id * 16 + k.n)::int) %% 500 = 0 THEN 10"
+            " ELSE 40 + abs(hashint4((e.id + k.n)::int)) %% 60 END, "
             " hashint4((e.id * 32 + k.n)::int) %% 1000 <> 0, to_timestamp(%s) - interval '20 minutes' "
             "FROM enrollees e CROSS JOIN unnest(%s::text[], %s::text[], %s::text[]) "
             " WITH ORDINALITY AS k(slug, kind, room, n) ORDER BY e.id, k.n",
@@ -205,7 +206,7 @@ def setup(url: str, t0: float) -> Fleet:
         for k in range(HISTORY_MIN, 0, -1):
             rows = fleet.minute(t0 - 60 * k)
             store(conn, rows, queue=False)
-            for d, m, ts, v in rows["readings"]:
+            for d, _metric, ts, _value in rows["readings"]:
                 last_seen[d] = ts.timestamp()
             for d, e, c, ts, _ in rows["events"]:
                 last_seen[d] = last_data[e] = ts.timestamp()
@@ -224,12 +225,20 @@ def setup(url: str, t0: float) -> Fleet:
             for s in (BP, GLU, SCALE, SPK):
                 last_seen.setdefault(int(devices[i, s]), t0 - rng.uniform(3600, 86400))
         with conn.cursor() as cur:
-            wearables = set(devices[:, WEAR].tolist())
-            with cur.copy("COPY analytics_device_seen (device, last_ts, wearable) FROM STDIN") as copy:
+            with cur.copy("COPY analytics_device_seen (device, last_ts) FROM STDIN") as copy:
                 for d, t in last_seen.items():
-                    copy.write_row((d, _dt(t), d in wearables))
-            with cur.copy("COPY analytics_activity (enrollee_id, last_data_ts, last_activity_ts, last_door_ts, "
-                          "last_checkin_ts, last_answered_ts, unanswered_in_row) FROM STDIN") as copy:
+                    copy.write_row((d, _dt(t)))
+            if conn.execute("SELECT to_regclass('analytics_wearable_seen')").fetchone() != (None,):
+                # migration 0022 (the bench also runs against older code, for its before figures)
+                with cur.copy("COPY analytics_wearable_seen (device, last_ts) FROM STDIN") as copy:
+                    for d in devices[:, WEAR].tolist():
+                        if d in last_seen:
+                            copy.write_row((d, _dt(last_seen[d])))
+            activity = (
+                "COPY analytics_activity (enrollee_id, last_data_ts, last_activity_ts, last_door_ts, "
+                "last_checkin_ts, last_answered_ts, unanswered_in_row) FROM STDIN"
+            )
+            with cur.copy(activity) as copy:
                 for e in ids.tolist():
                     checkin = _dt(t0 - 3600 * rng.uniform(2, 20))
                     copy.write_row((e, _dt(last_data[e]), _dt(last_activity[e]),
@@ -240,11 +249,18 @@ def setup(url: str, t0: float) -> Fleet:
                 for e in ids.tolist():
                     copy.write_row((e, "robust_mahalanobis", Jsonb(params[e % 64]), 40, _dt(t0 - 3600)))
         conn.execute(
-            "INSERT INTO analytics_baselines (enrollee_id, metric, bin, median, sigma, n_hours, n_days, fitted_for) "
-            "SELECT e.id, m.code, b, m.median + (e.id %% 7) - 3, m.sigma, 40, 28, to_timestamp(%s) - interval '1 hour' "
+            "INSERT INTO analytics_baselines "
+            "(enrollee_id, metric, bin, median, sigma, n_hours, n_days, fitted_for) "
+            "SELECT e.id, m.code, b, m.median + (e.id %% 7) - 3, m.sigma, 40, 28, "
+            "to_timestamp(%s) - interval '1 hour' "
             "FROM enrollees e CROSS JOIN unnest(%s::int[], %s::real[], %s::real[]) AS m(code, median, sigma) "
             "CROSS JOIN generate_series(0, 3) AS b",
-            (t0, [M["heart_rate"], M["spo2"], M["systolic_bp"], M["diastolic_bp"]], [72.0, 96.0, 130.0, 80.0], [6.0, 1.2, 9.0, 6.0]),
+            (
+                t0,
+                [M["heart_rate"], M["spo2"], M["systolic_bp"], M["diastolic_bp"]],
+                [72.0, 96.0, 130.0, 80.0],
+                [6.0, 1.2, 9.0, 6.0],
+            ),
         )
         shard_queries.save_score_states(
             conn, [ShardState(s, 0, t0, 0, t0, "0/1") for s in range(N_SHARDS)]
@@ -253,24 +269,44 @@ def setup(url: str, t0: float) -> Fleet:
     return fleet
 
 
-def baseline(conn: psycopg.Connection, start: float, end: float) -> float:
-    """Seconds to COPY to the client what the minute must read at the least."""
+def _copy_out(conn: psycopg.Connection, queries: list[tuple[str, tuple[Any, ...]]]) -> float:
     began = time.perf_counter()
     with conn.cursor() as cur:
-        for query, params in (
-            ("SELECT device, metric, ts, value FROM readings WHERE ts > %s AND ts <= %s",
-             (_dt(start - 1800), _dt(end))),
-            ("SELECT device, enrollee_id, type, ts, data FROM events WHERE ts > %s AND ts <= %s",
-             (_dt(start), _dt(end))),
-            ("SELECT * FROM analytics_activity", ()),
-        ):
+        for query, params in queries:
             with cur.copy(f"COPY ({query}) TO STDOUT (FORMAT binary)", params) as copy:
                 for _ in copy:
                     pass
     return time.perf_counter() - began
 
 
+def baseline(conn: psycopg.Connection, start: float, end: float, queue_after: int) -> tuple[float, float]:
+    """Seconds to COPY to the client (1) the minute's new rows, the least any minute job reads:
+    readings and events of (start, end] and the new queue rows; (2) what reading each window
+    with the rules' 30 minutes of context and the clock state of everybody reads: the same
+    readings with 30 minutes before, the events, every enrollee's activity state."""
+    new = [
+        ("SELECT device, metric, ts, value FROM readings WHERE ts > %s AND ts <= %s", (_dt(start), _dt(end))),
+        ("SELECT device, enrollee_id, type, ts, data FROM events WHERE ts > %s AND ts <= %s",
+         (_dt(start), _dt(end))),
+        ("SELECT * FROM scoring_queue WHERE id > %s", (queue_after,)),
+    ]
+    window = [
+        ("SELECT device, metric, ts, value FROM readings WHERE ts > %s AND ts <= %s",
+         (_dt(start - 1800), _dt(end))),
+        new[1],
+        ("SELECT * FROM analytics_activity", ()),
+    ]
+    return _copy_out(conn, new), _copy_out(conn, window)
+
+
 def _child(url: str, now: float, index: int, count: int, go: Any, out: Any) -> None:
+    try:  # a live worker holds its device map from earlier minutes
+        from analytics.recent import DEVICES
+    except ImportError:  # older code, before analytics/recent.py
+        pass
+    else:
+        with psycopg.connect(url) as conn:
+            DEVICES.refresh(conn)
     go.wait()
     began = time.time()
     counts = runner.minute(url, _dt(now), Worker(index, count), ORPHAN_AFTER_S)
@@ -306,6 +342,20 @@ def _summary(counts: dict[str, int] | None) -> str:
     return " ".join(f"{k}={counts.get(k, 0):,}" for k in keys)
 
 
+def _queue_top(conn: psycopg.Connection) -> int:
+    row = conn.execute("SELECT coalesce(max(id), 0) FROM scoring_queue").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _pending(conn: psycopg.Connection) -> int:
+    """Queue rows past their shard's watermark."""
+    row = conn.execute(
+        "SELECT count(*) FROM scoring_queue q JOIN job_state j "
+        "ON j.job = 'analytics.score/' || analytics_shard(q.enrollee_id) WHERE q.id > j.watermark"
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def run(url: str, fleet: Fleet, t0: float) -> bool:
     ok = True
     ones: list[float] = []
@@ -314,41 +364,53 @@ def run(url: str, fleet: Fleet, t0: float) -> bool:
         for k in range(1, 2 + ONE_WORKER_MINUTES + TWO_WORKER_MINUTES):
             start = t0 + 60 * (k - 1)
             rows = fleet.minute(start)
+            top = _queue_top(conn)
             store(conn, rows)
             now = start + 60
             n_rows = len(rows["readings"]) + len(rows["events"])
-            base = baseline(conn, start, now)
+            floor, window = baseline(conn, start, now, top)
+            bases = (
+                f"baseline COPY new rows {floor:.2f} s, "
+                f"with 30-min context and all clock state {window:.2f} s"
+            )
             if k <= 1 + ONE_WORKER_MINUTES:
                 seconds, counts = one_worker(url, now)
                 label = "warm-up (untimed)" if k == 1 else "one worker"
                 if k > 1:
                     ones.append(seconds)
-                    ratios.append(seconds / base)
+                    ratios.append(seconds / floor)
                     ok &= counts is not None
                 print(f"minute {k} {label}: {seconds:.2f} s; {n_rows:,} new rows, {_summary(counts)}; "
-                      f"baseline COPY {base:.2f} s, ratio {seconds / base:.1f}x", flush=True)
+                      f"{bases}; ratio {seconds / floor:.1f}x / {seconds / window:.1f}x", flush=True)
             else:
                 wall, each, both = two_workers(url, now)
                 ok &= all(c is not None for c in both)
                 print(f"minute {k} two workers: wall {wall:.2f} s (each {each[0]:.2f} / {each[1]:.2f} s); "
                       f"{n_rows:,} new rows; worker 0: {_summary(both[0])}; worker 1: {_summary(both[1])}; "
-                      f"baseline COPY {base:.2f} s, ratio {wall / base:.1f}x", flush=True)
+                      f"{bases}; ratio {wall / floor:.1f}x / {wall / window:.1f}x", flush=True)
         start = t0 + 60 * (1 + ONE_WORKER_MINUTES + TWO_WORKER_MINUTES)
         n_rows = 0
+        top = _queue_top(conn)
         for k in range(BACKLOG_MIN):
             rows = fleet.minute(start + 60 * k)
             store(conn, rows)
             n_rows += len(rows["readings"]) + len(rows["events"])
         now = start + 60 * BACKLOG_MIN
-        base = baseline(conn, start, now)
-        seconds, counts = one_worker(url, now)
-        print(f"backlog of {BACKLOG_MIN} min, one worker: {seconds:.2f} s; {n_rows:,} new rows, "
-              f"{_summary(counts)}, more={(counts or {}).get('more', 0)}; baseline COPY {base:.2f} s, "
-              f"ratio {seconds / base:.1f}x", flush=True)
+        floor, window = baseline(conn, start, now, top)
+        queued = _pending(conn)
+        for step in range(4):  # the first minute after the outage, then the next ones until caught up
+            seconds, counts = one_worker(url, now + 60 * step)
+            left = _pending(conn)
+            ok &= counts is not None
+            print(f"backlog of {BACKLOG_MIN} min ({n_rows:,} rows, {queued:,} queue rows), minute {step + 1} "
+                  f"after: {seconds:.2f} s; {_summary(counts)}; {left:,} queue rows left; baseline COPY new "
+                  f"rows {floor:.2f} s, with context and clock state {window:.2f} s", flush=True)
+            if not left:
+                break
     median = statistics.median(ones)
     print(f"one worker, {ENROLLEES:,} enrollees, median of {len(ones)} minutes: {median:.2f} s "
           f"(target < {TARGET_S:g} s, {'met' if median < TARGET_S else 'MISSED'}); "
-          f"ratio to baseline {statistics.median(ratios):.1f}x")
+          f"ratio to the new-rows baseline {statistics.median(ratios):.1f}x")
     return ok and median < TARGET_S
 
 
