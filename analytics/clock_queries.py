@@ -35,14 +35,15 @@ CLOCK_KINDS: Final = ("inactivity", "no_data", "missed_checkins", *DEVICE_KINDS)
 MARGIN_S: Final = 60.0  # SQL pre-selection is looser than the pure checks by this much
 # Devices that may raise a device alert whatever the time (the predicate of the partial index
 # of migration 0022, so the planner uses it), and wearables silent for long (by the index on
-# analytics_wearable_seen.last_ts; the few found are looked up one by one: OFFSET 0 keeps the
-# planner from hashing the whole devices table for them).
+# analytics_wearable_seen.last_hour, at or before the last data time, so a superset; the few
+# found are looked up one by one: OFFSET 0 keeps the planner from hashing the whole devices
+# table for them).
 _ATTENTION: Final = f"removed_at IS NULL AND (online = false OR battery <= {int(BATTERY_LOW)})"
 _SILENT_WEARABLES: Final = (
     "analytics_wearable_seen s CROSS JOIN LATERAL (SELECT id, enrollee_id FROM devices"
     " WHERE id = s.device AND removed_at IS NULL AND kind = 'wearable'"
     " AND analytics_shard(enrollee_id) = ANY(%(shards)s::int[]) OFFSET 0) AS d"
-    " WHERE s.last_ts < to_timestamp(%(wearable_silent)s)"
+    " WHERE s.last_hour < to_timestamp(%(wearable_silent)s)"
 )
 
 
@@ -115,22 +116,29 @@ def upsert_device_seen(
     conn: psycopg.Connection, devices: np.ndarray, times: np.ndarray, wearable: np.ndarray
 ) -> None:
     """Move each device's last data time forward to the latest of ``times`` (epoch seconds);
-    wearables' (``wearable``, per row, from the device's kind) in analytics_wearable_seen
-    too, where the clock finds the silent ones."""
+    for wearables (``wearable``, per row, from the device's kind) the hour of it in
+    analytics_wearable_seen too, where the clock finds the silent ones."""
     if not devices.size:
         return
     order = np.lexsort((times, devices))
     last = np.r_[devices[order][1:] != devices[order][:-1], True]
     latest, at = devices[order][last], times[order][last]
+    conn.execute(
+        "INSERT INTO analytics_device_seen AS s (device, last_ts) "
+        f"SELECT u.d, {_ts('u.t')} FROM unnest(%s::int[], %s::float8[]) AS u(d, t) "
+        "ON CONFLICT (device) DO UPDATE SET last_ts = greatest(s.last_ts, EXCLUDED.last_ts)",
+        (fetch.int_array(latest), _times(at)),
+    )
     worn = np.asarray(wearable, dtype=bool)[order][last]
-    for table, rows in (("analytics_device_seen", slice(None)), ("analytics_wearable_seen", worn)):
-        if not latest[rows].size:
-            continue
+    if worn.any():  # written only when the hour moves on: once an hour per wearable
+        hour = f"date_bin('1 hour', {_ts('u.t')}, timestamptz 'epoch')"
         conn.execute(
-            f"INSERT INTO {table} AS s (device, last_ts) "
-            f"SELECT u.d, {_ts('u.t')} FROM unnest(%s::int[], %s::float8[]) AS u(d, t) "
-            "ON CONFLICT (device) DO UPDATE SET last_ts = greatest(s.last_ts, EXCLUDED.last_ts)",
-            (fetch.int_array(latest[rows]), _times(at[rows])),
+            "INSERT INTO analytics_wearable_seen AS s (device, last_hour) "
+            f"SELECT u.d, {hour} FROM unnest(%s::int[], %s::float8[]) AS u(d, t) "
+            "WHERE NOT EXISTS (SELECT 1 FROM analytics_wearable_seen w "
+            f" WHERE w.device = u.d AND w.last_hour >= {hour}) "
+            "ON CONFLICT (device) DO UPDATE SET last_hour = greatest(s.last_hour, EXCLUDED.last_hour)",
+            (fetch.int_array(latest[worn]), _times(at[worn])),
         )
 
 

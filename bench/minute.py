@@ -230,10 +230,10 @@ def setup(url: str, t0: float) -> Fleet:
                     copy.write_row((d, _dt(t)))
             if conn.execute("SELECT to_regclass('analytics_wearable_seen')").fetchone() != (None,):
                 # migration 0022 (the bench also runs against older code, for its before figures)
-                with cur.copy("COPY analytics_wearable_seen (device, last_ts) FROM STDIN") as copy:
+                with cur.copy("COPY analytics_wearable_seen (device, last_hour) FROM STDIN") as copy:
                     for d in devices[:, WEAR].tolist():
                         if d in last_seen:
-                            copy.write_row((d, _dt(last_seen[d])))
+                            copy.write_row((d, _dt(last_seen[d] // 3600 * 3600)))
             activity = (
                 "COPY analytics_activity (enrollee_id, last_data_ts, last_activity_ts, last_door_ts, "
                 "last_checkin_ts, last_answered_ts, unanswered_in_row) FROM STDIN"

@@ -5,24 +5,28 @@
 -- a device reported offline or with a battery at or below clock.BATTERY_LOW (15 %) ...
 CREATE INDEX devices_attention_idx ON devices (analytics_shard(enrollee_id))
     WHERE removed_at IS NULL AND (online = false OR battery <= 15);
--- ... and the wearables silent for clock.WEARABLE_SILENT_H, found by their last data time in
--- a table of their own: an index on analytics_device_seen.last_ts would make every update of
--- that table (tens of thousands a minute) a non-HOT one. The minute job writes a wearable's
--- time to both (analytics/clock_queries.py ``upsert_device_seen``); a change of kind moves it.
+-- ... and the wearables silent for clock.WEARABLE_SILENT_H, found by the hour of their last
+-- data in a table of their own: an index on analytics_device_seen.last_ts would make every
+-- update of that table (tens of thousands a minute) a non-HOT one, and the hour changes once
+-- an hour, not every minute. It only pre-selects (the hour is at or before the last data
+-- time); the clock reads the exact time from analytics_device_seen. The minute job writes
+-- both (analytics/clock_queries.py ``upsert_device_seen``); a change of kind moves a device.
 CREATE TABLE analytics_wearable_seen (
-    device   integer PRIMARY KEY REFERENCES devices(id),
-    last_ts  timestamptz NOT NULL
+    device     integer PRIMARY KEY REFERENCES devices(id),
+    last_hour  timestamptz NOT NULL
 );
-CREATE INDEX analytics_wearable_seen_ts_idx ON analytics_wearable_seen (last_ts);
-INSERT INTO analytics_wearable_seen (device, last_ts)
-SELECT s.device, s.last_ts FROM analytics_device_seen s JOIN devices d ON d.id = s.device
+CREATE INDEX analytics_wearable_seen_hour_idx ON analytics_wearable_seen (last_hour);
+INSERT INTO analytics_wearable_seen (device, last_hour)
+SELECT s.device, date_bin('1 hour', s.last_ts, timestamptz 'epoch')
+FROM analytics_device_seen s JOIN devices d ON d.id = s.device
 WHERE d.kind = 'wearable';
 
 CREATE FUNCTION analytics_device_kind_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF NEW.kind = 'wearable' THEN
-        INSERT INTO analytics_wearable_seen (device, last_ts)
-        SELECT device, last_ts FROM analytics_device_seen WHERE device = NEW.id
+        INSERT INTO analytics_wearable_seen (device, last_hour)
+        SELECT device, date_bin('1 hour', last_ts, timestamptz 'epoch') FROM analytics_device_seen
+        WHERE device = NEW.id
         ON CONFLICT (device) DO NOTHING;
     ELSE
         DELETE FROM analytics_wearable_seen WHERE device = NEW.id;
