@@ -134,30 +134,42 @@ def apply_findings(conn: psycopg.Connection, findings: Sequence[Finding], now: f
 
 
 def _windows(
-    rows: list[tuple[int, int, float, float]],
+    rows: Mapping[str, np.ndarray],
     last_id: int,
     seen_max: int,
     prev_now: float,
     now: float,
     upto: int,
-) -> tuple[dict[int, list[float]], int]:
-    """Per-enrollee (start, end] windows due as of ``now`` from one shard's queue rows (every
-    row with ``last_id < id <= upto``), and the shard's new watermark: the row before the
-    first one reaching past ``now`` (it is read again next time), else ``upto``. A row
-    already read (``id <= seen_max``) is scored only after ``prev_now``."""
-    windows: dict[int, list[float]] = {}
-    pending: int | None = None
-    for row_id, enrollee_id, lo, hi in rows:
-        if hi > now and pending is None:
-            pending = row_id
-        start = lo - 1e-3 if row_id > seen_max else max(lo - 1e-3, prev_now)
-        end = min(hi, now)
-        if end <= start:
-            continue
-        w = windows.setdefault(enrollee_id, [start, end])
-        w[0], w[1] = min(w[0], start), max(w[1], end)
-    new_last = pending - 1 if pending is not None else upto
-    return windows, max(last_id, new_last)
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """The (start, end] windows due as of ``now`` from one shard's queue rows (arrays in id
+    order, every row with ``last_id < id <= upto``): enrollee, start, end per row still to
+    score (an enrollee may have several; the caller merges them), and the shard's new
+    watermark: the row before the first one reaching past ``now`` (it is read again next
+    time), else ``upto``. A row already read (``id <= seen_max``) is scored only after
+    ``prev_now``."""
+    ids, lo, hi = rows["id"], rows["lo"], rows["hi"]
+    late = np.flatnonzero(hi > now)
+    new_last = int(ids[late[0]]) - 1 if late.size else upto
+    start = np.where(ids > seen_max, lo - 1e-3, np.maximum(lo - 1e-3, prev_now))
+    end = np.minimum(hi, now)
+    due = end > start
+    return rows["enrollee_id"][due].astype(np.int64), start[due], end[due], max(last_id, new_last)
+
+
+def _merge_windows(
+    parts: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]],
+) -> dict[int, list[float]]:
+    """One window per enrollee: the earliest start and the latest end of their rows'."""
+    if not parts:
+        return {}
+    enrollee, start, end = (np.concatenate([p[i] for p in parts]) for i in range(3))
+    ids, which = np.unique(enrollee, return_inverse=True)
+    first = np.full(ids.size, np.inf)
+    last = np.full(ids.size, -np.inf)
+    np.minimum.at(first, which, start)
+    np.maximum.at(last, which, end)
+    spans = zip(ids.tolist(), first.tolist(), last.tolist(), strict=True)
+    return {int(e): [float(s), float(t)] for e, s, t in spans}
 
 
 def score_shards(
@@ -178,19 +190,22 @@ def score_shards(
     if frontier is None:
         return counts, dict(states)
     rows = shard_queries.queue_rows(conn, {s: st.watermark for s, st in states.items()}, frontier, limit)
-    windows: dict[int, list[float]] = {}
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     new: dict[int, ShardState] = {}
     for shard, st in states.items():
-        mine = rows.get(shard, [])
-        truncated = len(mine) >= limit
-        upto = mine[-1][0] if truncated else max(frontier, st.watermark)
-        found, watermark = _windows(mine, st.watermark, st.seen_max_id, st.data_time, t_now, upto)
-        windows.update(found)
+        lo, hi = np.searchsorted(rows["shard"], [shard, shard + 1])
+        mine = {key: value[lo:hi] for key, value in rows.items()}
+        count = int(hi - lo)
+        truncated = count >= limit
+        upto = int(mine["id"][-1]) if truncated else max(frontier, st.watermark)
+        *found, watermark = _windows(mine, st.watermark, st.seen_max_id, st.data_time, t_now, upto)
+        parts.append((found[0], found[1], found[2]))
         new[shard] = dataclasses.replace(
             st, watermark=watermark, data_time=t_now, seen_max_id=max(st.seen_max_id, upto)
         )
-        counts["queue_rows"] += len(mine)
+        counts["queue_rows"] += count
         counts["more"] += int(truncated)
+    windows = _merge_windows(parts)
     counts["enrollees"] = len(windows)
     if windows:
         counts.update(_score_windows(conn, windows, now, recent))

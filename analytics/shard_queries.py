@@ -10,9 +10,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import psycopg
 from psycopg.types.json import Jsonb
 
+from analytics import fetch
 from analytics.shards import JOB_NIGHTLY, JOB_SCORE, N_SHARDS, ShardState, job_name
 
 # ---- the scoring queue ----------------------------------------------------------------------
@@ -56,27 +58,28 @@ def queue_frontier(conn: psycopg.Connection, wait_s: float, poll_s: float = 0.01
 
 def queue_rows(
     conn: psycopg.Connection, after: Mapping[int, int], upto: int, limit: int
-) -> dict[int, list[tuple[int, int, float, float]]]:
-    """Per shard, its queue rows with ``after[shard] < id <= upto``, oldest first, at most
-    ``limit`` each: (id, enrollee_id, ts_min, ts_max) with times in epoch seconds. The row
-    comparisons make it one range of the (shard, id) index per shard, however far behind
-    the shard's watermark is."""
+) -> dict[str, np.ndarray]:
+    """Per shard, its queue rows with ``after[shard] < id <= upto``, at most ``limit`` each,
+    as arrays ordered by shard and id: shard, id, enrollee_id, ts_min, ts_max (epoch
+    seconds). The row comparisons make it one range of the (shard, id) index per shard,
+    however far behind the shard's watermark is."""
     shards = sorted(after)
-    out: dict[int, list[tuple[int, int, float, float]]] = defaultdict(list)
+    columns = (("shard", "int4"), ("id", "int8"), ("enrollee_id", "int4"), ("lo", "float8"), ("hi", "float8"))
     if not shards:
-        return out
-    for r in conn.execute(
+        return {name: np.zeros(0, dtype=fetch.native(kind)) for name, kind in columns}
+    return fetch.arrays(
+        conn,
         "SELECT w.s, q.id, q.enrollee_id, extract(epoch FROM q.ts_min)::float8, "
         "extract(epoch FROM q.ts_max)::float8 "
         "FROM unnest(%s::int[], %s::bigint[]) AS w(s, after) CROSS JOIN LATERAL ("
         " SELECT id, enrollee_id, ts_min, ts_max FROM scoring_queue"
         " WHERE (analytics_shard(enrollee_id), id) > (w.s, w.after)"
         " AND (analytics_shard(enrollee_id), id) <= (w.s, %s::bigint)"
-        " ORDER BY analytics_shard(enrollee_id), id LIMIT %s) AS q ORDER BY w.s, q.id",
-        (shards, [after[s] for s in shards], upto, limit),
-    ):
-        out[int(r[0])].append((int(r[1]), int(r[2]), float(r[3]), float(r[4])))
-    return out
+        " ORDER BY analytics_shard(enrollee_id), id LIMIT %s) AS q",
+        (fetch.int_array(shards), fetch.int_array(after[s] for s in shards), upto, limit),
+        columns,
+        order_by=("shard", "id"),
+    )
 
 
 # ---- advisory locks ---------------------------------------------------------------------------
