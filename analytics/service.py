@@ -62,6 +62,11 @@ def run_once(db_url: str, now: datetime, worker: Worker | None = None) -> dict[s
     partitions = maintain_partitions(db_url, now)
     if partitions is None:
         raise AnalyticsJobFailed("analytics job store.partitions failed; see the log above")
+    if partitions.get("skipped"):
+        # another worker is creating partitions: reading readings and events during its DDL
+        # can deadlock (seen with two --once workers started together), so wait for it
+        with connect(db_url, autocommit=True) as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_SYSTEM, SYSTEM_PARTITIONS))
     return {"partitions": partitions, **runner.once(db_url, now, worker or Worker())}
 
 
