@@ -133,14 +133,19 @@ def minute(db_url: str, now: datetime, worker: Worker, orphan_after_s: float) ->
     except Exception:
         log.exception("analytics minute job failed (data time %s)", now.isoformat())
         return None
+    _log_done("minute", worker, started, now, totals)
+    return None if failed else totals
+
+
+def _log_done(job: str, worker: Worker, started: float, now: datetime, totals: dict[str, int]) -> None:
     log.info(
-        "analytics minute job (worker %s) done in %.3f s (data time %s): %s",
+        "analytics %s job (worker %s) done in %.3f s (data time %s): %s",
+        job,
         worker.name,
         time.perf_counter() - started,
         now.isoformat(),
         " ".join(f"{k}={v}" for k, v in sorted(totals.items())),
     )
-    return None if failed else totals
 
 
 def nightly_refit(db_url: str, now: datetime, worker: Worker, orphan_after_s: float) -> dict[str, int] | None:
@@ -163,13 +168,7 @@ def nightly_refit(db_url: str, now: datetime, worker: Worker, orphan_after_s: fl
     except Exception:
         log.exception("analytics nightly job failed (data time %s)", now.isoformat())
         return None
-    log.info(
-        "analytics nightly job (worker %s) done in %.3f s (data time %s): %s",
-        worker.name,
-        time.perf_counter() - started,
-        now.isoformat(),
-        " ".join(f"{k}={v}" for k, v in sorted(totals.items())),
-    )
+    _log_done("nightly", worker, started, now, totals)
     return None if failed else totals
 
 
