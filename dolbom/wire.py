@@ -19,7 +19,15 @@ DEVICE_ID_RE: Final = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_BATCH_ITEMS: Final = 1000  # CONTRACT §1: "a JSON array of up to 1000"
 MAX_FUTURE_SKEW: Final = timedelta(minutes=5)  # CONTRACT §1 bad input
 MAX_PAST_AGE: Final = timedelta(days=30)  # CONTRACT §1 bad input
-DEFAULT_MAX_PAYLOAD_BYTES: Final = 256 * 1024
+DEFAULT_MAX_PAYLOAD_BYTES: Final = 256 * 1024  # CONTRACT §5.9: a message at most 256 KB
+# CONTRACT §5.9: an event's ``data`` is an object of at most 4 KB nested at most 8 levels deep.
+MAX_EVENT_DATA_BYTES: Final = 4 * 1024
+MAX_EVENT_DATA_DEPTH: Final = 8
+# Nesting of a whole message: an array of events whose data is 8 deep is 10 levels; anything
+# deeper is refused whole before an item is looked at (it could not be valid anywhere).
+MAX_PAYLOAD_DEPTH: Final = 2 + MAX_EVENT_DATA_DEPTH
+# CONTRACT §5.9: quarantine keeps at most the first 64 KB of a payload, with its size and SHA-256.
+QUARANTINE_KEEP_BYTES: Final = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +117,9 @@ class TopicKind(StrEnum):
     STATUS = "status"
     Z2M_STATE = "z2m_state"
     Z2M_AVAILABILITY = "z2m_availability"
+    # Platform → device (CONTRACT §5.5): ingest, subscribed to dolbom/v1/#, sees them too and
+    # acknowledges them without storing anything (they are Dolbom's own messages).
+    COMMAND = "command"
 
 
 # zigbee2mqtt state keys mapped to Dolbom (CONTRACT §1).

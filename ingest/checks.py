@@ -6,7 +6,9 @@ a sentence a person can read; ``ingest.decode`` turns those into ``Reject``s.
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,6 +25,9 @@ from dolbom.wire import (
     TOPIC_PREFIX,
     Z2M_PREFIX,
     DeviceKind,
+    MAX_EVENT_DATA_BYTES,
+    MAX_EVENT_DATA_DEPTH,
+    MAX_PAYLOAD_DEPTH,
     EventType,
     QuarantineReason,
     TopicKind,
@@ -41,6 +46,7 @@ _DOLBOM_KINDS: Final = {
     "reading": TopicKind.READING,
     "event": TopicKind.EVENT,
     "status": TopicKind.STATUS,
+    "command": TopicKind.COMMAND,
 }
 
 
@@ -169,11 +175,76 @@ def check_value(name: str, raw: object) -> float:
     return value
 
 
+def nesting(body: object, limit: int) -> tuple[int, int]:
+    """(depth, keys) of parsed JSON: how deeply it nests (a scalar 0, ``{}`` or ``[]`` 1) and
+    how many object keys it holds in all. Iterative, so no input can exhaust the stack;
+    raises ``Refused`` (bad_shape) as soon as the depth passes ``limit``."""
+    depth = 0
+    keys = 0
+    stack: list[tuple[object, int]] = [(body, 1)]
+    while stack:
+        node, level = stack.pop()
+        if type(node) is dict:
+            keys += len(node)
+            children: Iterable[object] = node.values()
+        elif type(node) is list:
+            children = node
+        else:
+            continue
+        if level > depth:
+            if level > limit:
+                raise Refused(Q.BAD_SHAPE, f"JSON nested more than {limit} levels deep "
+                              "(an event's data may nest at most 8)")
+            depth = level
+        for child in children:
+            kind = type(child)
+            if kind is dict or kind is list:
+                stack.append((child, level + 1))
+    return depth, keys
+
+
+_SPACED_KEY: Final = re.compile(rb'"\s+:')
+
+
+def _no_duplicate_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise Refused(Q.BAD_SHAPE, f"duplicate key {show(key)} in a JSON object "
+                                       "(which value is meant is ambiguous)")
+        seen.add(key)
+    return {}
+
+
+def check_structure(payload: bytes, body: object) -> None:
+    """Refuse a message nested deeper than ``MAX_PAYLOAD_DEPTH`` or with a duplicate key in
+    any object (CONTRACT §5.9: ``{"type":"sos","type":"motion"}`` must not be taken as either).
+
+    orjson keeps the last of duplicate keys without a word, so the keys are counted: every key
+    in the text is a ``"`` directly followed by ``:``; a count of those equal to the keys
+    parsed proves there is no duplicate (a ``":`` inside a string only adds to the count).
+    Otherwise (rare: a spaced ``" :`` or such a string) the stdlib parser checks exactly."""
+    if type(body) is not dict and type(body) is not list:
+        return
+    _, keys = nesting(body, MAX_PAYLOAD_DEPTH)
+    if payload.count(b'":') == keys and _SPACED_KEY.search(payload) is None:
+        return
+    try:
+        json.loads(payload, object_pairs_hook=_no_duplicate_pairs)
+    except ValueError:  # orjson took it; a stricter parser's doubt is no reason to refuse
+        return
+
+
 def check_event_data(type_: str, data: object) -> dict[str, Any] | None:
     if data is None:
         return None
     if not isinstance(data, dict):
         raise Refused(Q.BAD_SHAPE, f"event data must be an object, got {kind_of(data)}")
+    try:
+        nesting(data, MAX_EVENT_DATA_DEPTH)
+    except Refused:
+        raise Refused(Q.BAD_SHAPE, f"event data nested more than {MAX_EVENT_DATA_DEPTH} "
+                                   "levels deep") from None
     if type_ == EventType.CHECKIN:
         mood = data.get("mood")
         if mood is not None and (
@@ -183,7 +254,11 @@ def check_event_data(type_: str, data: object) -> dict[str, Any] | None:
         answered = data.get("answered")
         if answered is not None and not isinstance(answered, bool):
             raise Refused(Q.BAD_VALUE, f"checkin answered {show(answered)} must be true/false")
-    if b"\\u0000" in orjson.dumps(data):
+    encoded = orjson.dumps(data)
+    if len(encoded) > MAX_EVENT_DATA_BYTES:
+        raise Refused(Q.TOO_LARGE, f"event data of {len(encoded)} bytes (as compact JSON) "
+                                   f"exceeds {MAX_EVENT_DATA_BYTES} bytes")
+    if b"\\u0000" in encoded:
         # PostgreSQL jsonb cannot store U+0000.
         raise Refused(Q.BAD_VALUE, "event data contains a NUL character (\\u0000)")
     return data

@@ -42,6 +42,7 @@ from ingest.checks import (
     Refused,
     check_claim,
     check_event_data,
+    check_structure,
     check_publisher,
     check_value,
     epoch_ms,
@@ -105,6 +106,9 @@ class Decoded:
     events: tuple[Event, ...] = ()
     status: Status | None = None
     rejects: tuple[Reject, ...] = ()
+    # delivered by the broker from its retained store (a state replayed on subscription, not
+    # a new message): the writer compares it with the last state stored (docs/protocol.md)
+    retained: bool = False
 
     @property
     def accepted(self) -> int:
@@ -326,6 +330,9 @@ def _decode(
             "zigbee2mqtt/<device_id> or zigbee2mqtt/<device_id>/availability "
             "(device_id: 1-64 of A-Z a-z 0-9 _ -)", payload),))
     kind, device_id = parsed
+    if kind is TopicKind.COMMAND:
+        # Dolbom's own message to a device: nothing to store, no device seen, nothing refused.
+        return Decoded(topic, kind, None, received_at, payload)
     b = _Builder(topic, device_id, payload)
     status: Status | None = None
     try:
@@ -337,6 +344,7 @@ def _decode(
             body: object = None
         else:
             body = parse_json(payload)
+            check_structure(payload, body)
         if kind is TopicKind.READING:
             _decode_readings(b, body, now)
         elif kind is TopicKind.EVENT:

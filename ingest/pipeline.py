@@ -15,6 +15,7 @@ identity"), before anything else (the door-contact memory included) sees it.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -50,11 +51,12 @@ Acker = Callable[[list["Inbound"]], None]
 class Inbound:
     """One received message, waiting for its commit and PUBACK."""
 
-    __slots__ = ("done", "gen", "mid", "payload", "publishers", "qos", "received_at", "topic")
+    __slots__ = ("done", "gen", "mid", "payload", "publishers", "qos", "received_at", "retain",
+                 "topic")
 
     def __init__(self, topic: str, payload: bytes, mid: int, qos: int, gen: int,
                  received_at: datetime, urgent: bool = False,
-                 publishers: tuple[str, ...] = ()) -> None:
+                 publishers: tuple[str, ...] = (), retain: bool = False) -> None:
         self.topic = topic
         self.payload = payload
         self.mid = mid
@@ -64,6 +66,9 @@ class Inbound:
         self.done: threading.Event | None = threading.Event() if urgent else None
         # usernames the broker stamped on the message (ingest.checks.publishers_of)
         self.publishers = publishers
+        # replayed from the broker's retained store (never urgent: the writer compares it
+        # with the last state stored before it can be an event)
+        self.retain = retain
 
 
 def _first_line(error: BaseException) -> str:
@@ -282,6 +287,8 @@ class BatchWriter(threading.Thread):
                     if identity is not None and (stamps or require) and not (
                             len(stamps) == 1 and stamps[0] == item.device_id):
                         item = screen_publisher(item, stamps, identity, lookup)
+                    if message.retain:
+                        item = dataclasses.replace(item, retained=True)
                     item = self.contacts.filter(item)
                     decoded.append(item)
                     rows += len(item.readings) + len(item.events) + 1

@@ -58,8 +58,19 @@ FROM ins GROUP BY device
 """
 
 COPY_QUARANTINE: Final = (
-    "COPY quarantine (received_at, topic, device_id, reason_code, reason, payload) FROM STDIN"
+    "COPY quarantine (received_at, topic, device_id, reason_code, reason, payload, "
+    "payload_size, payload_sha256) FROM STDIN"
 )
+
+Z2M_STATES: Final = "SELECT device, payload_sha256 FROM z2m_states WHERE device = ANY(%s)"
+
+UPSERT_Z2M_STATES: Final = """
+INSERT INTO z2m_states (device, payload_sha256, received_at)
+SELECT * FROM unnest(%s::integer[], %s::bytea[], %s::timestamptz[])
+ON CONFLICT (device) DO UPDATE SET
+    payload_sha256 = excluded.payload_sha256, received_at = excluded.received_at
+WHERE z2m_states.received_at <= excluded.received_at
+"""
 
 INSERT_SCORING_QUEUE: Final = """
 INSERT INTO scoring_queue (enrollee_id, ts_min, ts_max)

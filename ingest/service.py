@@ -35,10 +35,11 @@ from store.db import check, connect
 
 log = logging.getLogger(__name__)
 
+# Everything under dolbom/v1/, so data on a wrong sub-topic (``…/readings``, ``…/reading/x``)
+# is quarantined as bad_topic instead of vanishing; the platform's own ``…/command`` messages
+# arrive too and are acknowledged without storing (ingest/decode.py).
 TOPICS: Final = (
-    f"{TOPIC_PREFIX}/+/reading",
-    f"{TOPIC_PREFIX}/+/event",
-    f"{TOPIC_PREFIX}/+/status",
+    f"{TOPIC_PREFIX}/#",
     f"{Z2M_PREFIX}/+",
     f"{Z2M_PREFIX}/+/availability",
 )
@@ -61,9 +62,7 @@ def subscriptions(shared_group: str | None) -> list[str]:
 
 def may_be_urgent(topic: str, payload: bytes) -> bool:
     """Cheap pre-check for the fast path; the decoder decides."""
-    if topic.endswith("/reading") or topic.endswith("/status") or topic.endswith(
-        "/availability"
-    ):
+    if topic.endswith(("/reading", "/status", "/availability", "/command")):
         return False
     return any(mark in payload for mark in _URGENT_MARKS)
 
@@ -104,7 +103,11 @@ class IngestService:
             return
         self.gen += 1
         topics = subscriptions(self.settings.ingest_shared_group)
-        client.subscribe([(t, SubscribeOptions(qos=1)) for t in topics])
+        # Retain handling 1: the broker replays retained states only when the subscription is
+        # new, not on every reconnection of the persistent session; what it does replay is
+        # marked retained and compared with the last stored state (docs/protocol.md).
+        client.subscribe([(t, SubscribeOptions(
+            qos=1, retainHandling=SubscribeOptions.RETAIN_SEND_IF_NEW_SUB)) for t in topics])
         self.connected.set()
         log.info("connected to %s as %s (session present: %s); subscribed to %d topics",
                  self.settings.mqtt.display(), self.settings.ingest_client_id,
@@ -136,11 +139,12 @@ class IngestService:
             return  # not acknowledged: the broker delivers it again to the next session
         topic = message.topic
         payload = bytes(message.payload)
-        urgent = may_be_urgent(topic, payload)
+        retain = bool(message.retain)
+        urgent = not retain and may_be_urgent(topic, payload)
         publishers = () if self.identity is None else publishers_of(
             getattr(message.properties, "UserProperty", None), self.identity.property_name)
         inbound = Inbound(topic, payload, message.mid, message.qos, self.gen,
-                          datetime.now(UTC), urgent, publishers)
+                          datetime.now(UTC), urgent, publishers, retain)
         if urgent:
             self.urgent.append(inbound)
             self.urgent_wake.set()

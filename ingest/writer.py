@@ -10,6 +10,7 @@ them only for the moment before COMMIT.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import weakref
 from collections import Counter, defaultdict
@@ -23,7 +24,15 @@ import psycopg
 from psycopg import sql
 
 from dolbom.alerts import Severity
-from dolbom.wire import EVENT_BY_CODE, EVENT_CODES, METRIC_BY_CODE, METRIC_BY_NAME, EventType
+from dolbom.wire import (
+    EVENT_BY_CODE,
+    EVENT_CODES,
+    METRIC_BY_CODE,
+    METRIC_BY_NAME,
+    QUARANTINE_KEEP_BYTES,
+    EventType,
+    TopicKind,
+)
 from dolbom.wire import QuarantineReason as Q
 from ingest import critical, queries
 from ingest.decode import Decoded, Reject
@@ -46,6 +55,7 @@ class BatchResult:
     quarantined: Counter[str] = field(default_factory=Counter)
     alerts: list[tuple[str, RaisedAlert]] = field(default_factory=list)
     enrollees: int = 0
+    retained_unchanged: int = 0  # replayed zigbee2mqtt states equal to the stored one
 
 
 @dataclass
@@ -81,6 +91,8 @@ def store_batch(
     event_rows: list[tuple[int, int, int, datetime, str | None]] = []
     rejects: list[tuple[datetime, Reject]] = []
     states: dict[int, _DeviceState] = {}
+    z2m_states: dict[int, tuple[bytes, datetime]] = {}
+    replayed = _stored_z2m_states(conn, registry, batch)
     metric_code = {name: m.code for name, m in METRIC_BY_NAME.items()}
     for message in batch:
         device_id = message.device_id
@@ -94,6 +106,17 @@ def store_batch(
         if info is None:
             continue
         dev = info.id
+        if message.kind is TopicKind.Z2M_STATE and message.accepted:
+            digest = hashlib.sha256(message.payload).digest()
+            if message.retained and replayed.get(dev) == digest:
+                result.retained_unchanged += 1  # the state already stored, replayed
+                continue
+            if message.retained:
+                log.warning("retained zigbee2mqtt state of device %s differs from the last "
+                            "one stored: taken as new, at receipt time", device_id)
+            z2m_states[dev] = (digest, message.received_at)
+        if message.retained:
+            continue  # a replayed status or availability: a state, not the device seen now
         state = states.get(dev)
         if state is None:
             state = states[dev] = _DeviceState(message.received_at)
@@ -129,6 +152,10 @@ def store_batch(
         conn.execute(queries.INSERT_SCORING_QUEUE, (
             enrollees, [windows[e][0] for e in enrollees], [windows[e][1] for e in enrollees]))
         result.enrollees = len(enrollees)
+    if z2m_states:
+        devices = sorted(z2m_states)
+        conn.execute(queries.UPSERT_Z2M_STATES, (
+            devices, [z2m_states[d][0] for d in devices], [z2m_states[d][1] for d in devices]))
     if states:
         _update_devices(conn, states)
     if result.readings_stored:
@@ -136,6 +163,19 @@ def store_batch(
     if result.events_stored:
         conn.execute(queries.ADD_COUNTER, (result.events_stored, "events_stored"))
     return result
+
+
+def _stored_z2m_states(conn: psycopg.Connection, registry: Registry,
+                       batch: Sequence[Decoded]) -> dict[int, bytes]:
+    """The stored state digest of each device with a retained zigbee2mqtt state in ``batch``
+    (usually none: the broker replays retained states only on a new subscription)."""
+    devices = sorted({info.id for m in batch
+                      if m.retained and m.kind is TopicKind.Z2M_STATE and m.device_id
+                      and (info := registry.get(m.device_id)) is not None})
+    if not devices:
+        return {}
+    return {device: bytes(digest) for device, digest in
+            conn.execute(queries.Z2M_STATES, (devices,)).fetchall()}
 
 
 def _widen(windows: dict[int, tuple[datetime, datetime]], enrollee: int,
@@ -293,10 +333,15 @@ def _count_repeats(conn: psycopg.Connection, devices: list[int], kind: str,
 
 def _quarantine(conn: psycopg.Connection, rejects: list[tuple[datetime, Reject]],
                 result: BatchResult) -> None:
+    """COPY the refused parts, each with at most its first ``QUARANTINE_KEEP_BYTES`` and the
+    size and SHA-256 of the whole (CONTRACT §5.9)."""
     with conn.cursor() as cur, cur.copy(queries.COPY_QUARANTINE) as copy:
         for received_at, reject in rejects:
+            payload = reject.payload
             copy.write_row((received_at, reject.topic.replace("\x00", "\\0"), reject.device_id,
-                            str(reject.reason_code), reject.reason, reject.payload))
+                            str(reject.reason_code), reject.reason,
+                            payload[:QUARANTINE_KEEP_BYTES], len(payload),
+                            hashlib.sha256(payload).digest()))
             result.quarantined[str(reject.reason_code)] += 1
 
 

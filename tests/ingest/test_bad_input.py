@@ -80,8 +80,11 @@ def test_300_bad_payloads_interleaved_with_good_ones(
         "SELECT ts FROM readings WHERE device = %s", (device,)).fetchall()}
     assert stored == set(good_ts)
     assert scalar(db, "SELECT count(*) FROM quarantine WHERE reason = '' OR payload = ''") == 0
-    big = db.execute("SELECT length(payload), topic, device_id FROM quarantine "
+    # CONTRACT §5.9: the first 64 KB kept, with the whole message's size and SHA-256
+    big = db.execute("SELECT length(payload), topic, device_id, payload_size, "
+                     "length(payload_sha256) FROM quarantine "
                      "WHERE reason_code = 'too_large' LIMIT 1").fetchone()
-    assert big is not None and big[0] > 300_000 and big[2] == wire_id
+    assert big is not None and big[0] == 64 * 1024 and big[2] == wire_id
+    assert big[3] > 300_000 and big[4] == 32
     assert ingest.alive
     assert "Traceback" not in ingest.log()
