@@ -19,7 +19,8 @@ from api.admin.views import router as admin_router
 from api.alerts.stream import AlertHub
 from api.alerts.views import router as alerts_router
 from api.audit.views import router as audit_router
-from api.auth.service import LoginLimiter
+from api.auth.limiter import LoginLimiter
+from api.auth.tokens import Tokens
 from api.auth.views import router as auth_router
 from api.db import open_pool
 from api.devices.views import router as devices_router
@@ -63,6 +64,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.login_limiter = LoginLimiter()
+    app.state.tokens = Tokens.from_settings(settings)  # refuses to start without a usable secret
     app.state.metrics = ApiMetrics()
     errors.install(app)
     for router in (auth_router, alerts_router, enrollees_router, readings_router, devices_router,

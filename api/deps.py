@@ -11,7 +11,8 @@ from psycopg import AsyncConnection
 from psycopg.errors import ReadOnlySqlTransaction
 from psycopg.rows import DictRow
 
-from api.auth.service import read_token
+from api.auth.limiter import LoginLimiter
+from api.auth.tokens import Tokens
 from api.errors import Forbidden, Unauthorized
 from api.principal import Principal
 
@@ -32,12 +33,26 @@ async def get_conn(request: Request) -> AsyncIterator[AsyncConnection[DictRow]]:
             raise
 
 
-async def current_user(request: Request, token: Annotated[str | None, Depends(oauth2)]) -> Principal:
-    """The caller named by the bearer token (or the web app's cookie); 401 without one."""
+def tokens(request: Request) -> Tokens:
+    """The process's token authority (api/auth/tokens.py)."""
+    return request.app.state.tokens
+
+
+def login_limiter(request: Request) -> LoginLimiter:
+    return request.app.state.login_limiter
+
+
+async def current_user(
+    request: Request,
+    token: Annotated[str | None, Depends(oauth2)],
+    conn: Annotated[AsyncConnection[DictRow], Depends(get_conn, scope="function")],
+) -> Principal:
+    """The caller named by the bearer token (or the web app's cookie); 401 without one, or
+    when the token was revoked or its user deactivated (checked on the request's connection)."""
     token = token or request.cookies.get(TOKEN_COOKIE)
     if not token:
         raise Unauthorized("not authenticated")
-    return read_token(token, request.app.state.settings.secret_key)
+    return await tokens(request).principal(token, conn)
 
 
 def require(role: str) -> Callable[[Principal], Awaitable[Principal]]:
@@ -58,3 +73,5 @@ CurrentUser = Annotated[Principal, Depends(current_user)]
 StaffUser = Annotated[Principal, Depends(require("center_staff"))]
 AdminUser = Annotated[Principal, Depends(require("admin"))]
 ClientAddr = Annotated[str | None, Depends(client_addr)]
+TokenAuthority = Annotated[Tokens, Depends(tokens)]
+Limiter = Annotated[LoginLimiter, Depends(login_limiter)]

@@ -22,6 +22,9 @@ class Principal:
     username: str
     role: str
     region_id: int | None
+    # The user's token version when the token was issued (migration 0051): a token whose
+    # version is no longer the user's is refused (api/auth/tokens.py).
+    token_version: int = 0
 
     def at_least(self, role: str) -> bool:
         return ROLE_RANK.get(self.role, 0) >= ROLE_RANK[role]

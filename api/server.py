@@ -62,6 +62,7 @@ def make_server(settings: Settings, *, log_level: str | None = None) -> Server:
 
 def run(settings: Settings) -> None:
     """Serve the API and web app until interrupted (one alert listener per process)."""
+    settings.token_secret()  # one clear line without a usable secret, before anything else
     check(settings.database_url)  # one clear line if the database is not there
     log.info("API on http://%s:%d", settings.api_host, settings.api_port)
     make_server(settings).run()

@@ -20,7 +20,10 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-DEV_SECRET = "dolbom-development-secret-change-me"
+from dolbom.errors import ConfigError
+
+DEV_SECRET = "dolbom-development-secret-change-me"  # public: development and test only
+MIN_SECRET_LEN = 32
 
 
 def _toml_path() -> Path:
@@ -32,7 +35,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="DOLBOM_", extra="ignore")
 
-    environment: Literal["development", "production", "test"] = "development"
+    # Unset means production: the development secret (below) and plain-HTTP cookies are only
+    # for an environment that says it is development (``dolbom up --demo`` does) or test.
+    environment: Literal["development", "production", "test"] = "production"
     database_url: str = "postgresql://postgres@127.0.0.1:5432/dolbom"
     mqtt_url: str = "mqtt://127.0.0.1:1883"
     # mqtts:// verifies the broker's certificate against this CA bundle (PEM), or against the
@@ -46,8 +51,10 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".dolbom")
     log_level: str = "INFO"
 
-    # Security. The development secret is refused outside development.
-    secret_key: str = DEV_SECRET
+    # Signs the API's access tokens (HS256). No default: unset, the API refuses to start unless
+    # the environment is development or test, where the public DEV_SECRET stands in (and a
+    # warning says so). See ``token_secret``.
+    secret_key: str | None = None
     token_ttl_minutes: int = Field(default=60, ge=1, le=24 * 60)
 
     # Ingest tunables (see docs/protocol.md).
@@ -113,8 +120,25 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _no_dev_secret_in_production(self) -> Settings:
         if self.environment == "production" and self.secret_key == DEV_SECRET:
-            raise ValueError("DOLBOM_SECRET_KEY must be set in production")
+            raise ValueError("DOLBOM_SECRET_KEY must be set in production, not to the public "
+                             "development secret")
         return self
+
+    def token_secret(self) -> str:
+        """The key that signs tokens; ``ConfigError`` when there is no usable one here.
+
+        Outside development and test it must be set, and at least 32 characters: an HS256 key
+        shorter than the hash output (256 bits) is weaker than the algorithm (RFC 7518 §3.2).
+        """
+        if self.secret_key:
+            if self.environment == "production" and len(self.secret_key) < MIN_SECRET_LEN:
+                raise ConfigError(f"DOLBOM_SECRET_KEY must be at least {MIN_SECRET_LEN} characters "
+                                  "(e.g. from `openssl rand -hex 32`)")
+            return self.secret_key
+        if self.environment in ("development", "test"):
+            return DEV_SECRET
+        raise ConfigError("DOLBOM_SECRET_KEY is not set: set it (e.g. `openssl rand -hex 32`), or "
+                          "DOLBOM_ENVIRONMENT=development on a development machine")
 
     @classmethod
     def settings_customise_sources(

@@ -11,3 +11,7 @@ class DatabaseUnavailable(DolbomError):
 
 class BrokerUnavailable(DolbomError):
     """The MQTT broker could not be reached."""
+
+
+class ConfigError(DolbomError):
+    """The configuration cannot run this component (e.g. no secret outside development)."""

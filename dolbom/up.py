@@ -98,6 +98,13 @@ def _ensure_admin(db_url: str, data_dir: Path) -> str | None:
 
 
 def run(settings: Settings, *, demo: bool) -> int:
+    env = dict(os.environ)
+    if demo and "environment" not in settings.model_fields_set:
+        # A demo runs on a development machine: the public development secret may sign its
+        # tokens (the API warns that it does). An explicit DOLBOM_ENVIRONMENT still wins.
+        settings = settings.model_copy(update={"environment": "development"})
+        env["DOLBOM_ENVIRONMENT"] = "development"
+    settings.token_secret()  # no usable secret: refuse in one line before starting anything
     db_url, embedded_pg = _resolve_database(settings)
     mqtt_url, broker_proc = _resolve_broker(settings)
     applied = migrate(db_url)
@@ -105,7 +112,6 @@ def run(settings: Settings, *, demo: bool) -> int:
         print(f"dolbom: applied migrations {', '.join(f'{v:04d}' for v in applied)}")
     admin_password = _ensure_admin(db_url, settings.data_dir)
 
-    env = dict(os.environ)
     env.update(DOLBOM_DATABASE_URL=db_url, DOLBOM_MQTT_URL=mqtt_url,
                DOLBOM_API_PORT=str(settings.api_port))
     exe = [sys.executable, "-m", "dolbom"]

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api.auth.models import Token
-from api.auth.service import authenticate, issue_token
-from api.deps import ClientAddr, Conn
+from api.auth.service import authenticate
+from api.deps import ClientAddr, Conn, Limiter, TokenAuthority
 from api.responses import errors
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
@@ -21,10 +21,9 @@ async def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     conn: Conn,
     addr: ClientAddr,
+    limiter: Limiter,
+    tokens: TokenAuthority,
 ) -> Token:
     """Exchange a username and password for a short-lived bearer token."""
-    settings = request.app.state.settings
-    principal = await authenticate(conn, request.app.state.login_limiter, form.username,
-                                   form.password, addr or "-")
-    token = issue_token(principal, settings.secret_key, settings.token_ttl_minutes)
-    return Token(access_token=token, expires_in=settings.token_ttl_minutes * 60)
+    principal = await authenticate(conn, limiter, form.username, form.password, addr or "-")
+    return Token(access_token=tokens.issue(principal), expires_in=tokens.ttl_minutes * 60)

@@ -20,7 +20,7 @@ from psycopg import sql
 from api.alerts import service as alerts_service
 from api.alerts.models import Outcome
 from api.audit.service import record
-from api.auth.service import authenticate, issue_token, read_token
+from api.auth.service import authenticate
 from api.deps import TOKEN_COOKIE, ClientAddr, Conn
 from api.devices.service import devices_of
 from api.enrollees.service import read_enrollee
@@ -43,12 +43,12 @@ _DELTA_THRESHOLDS = {"fever_over_baseline", "weight_gain_3d"}
 PERIODS = {7: timedelta(hours=1), 30: timedelta(hours=6), 90: timedelta(days=1)}
 HEATMAP_MAX_DAYS = 30
 
-async def web_user(request: Request) -> Principal:
+async def web_user(request: Request, conn: Conn) -> Principal:
     token = request.cookies.get(TOKEN_COOKIE)
     if not token:
         raise LoginRequired("log in first")
-    try:
-        return read_token(token, request.app.state.settings.secret_key)
+    try:  # revoked tokens and deactivated users too (api/auth/tokens.py)
+        return await request.app.state.tokens.principal(token, conn)
     except Unauthorized:
         raise LoginRequired("session expired") from None
 
@@ -87,7 +87,7 @@ async def login(
     settings = request.app.state.settings
     response = RedirectResponse("/app", status_code=303)
     response.set_cookie(
-        TOKEN_COOKIE, issue_token(principal, settings.secret_key, settings.token_ttl_minutes),
+        TOKEN_COOKIE, request.app.state.tokens.issue(principal),
         max_age=settings.token_ttl_minutes * 60, httponly=True, samesite="strict",
         secure=settings.environment == "production",
     )

@@ -24,7 +24,10 @@ def test_up_runs_the_stack_and_the_api_answers_healthz(
     env = {**os.environ, "DOLBOM_CONFIG": "/nonexistent/dolbom.toml",
            "DOLBOM_DATABASE_URL": empty_db_url, "DOLBOM_MQTT_URL": broker.url,
            "DOLBOM_API_PORT": str(port), "DOLBOM_DATA_DIR": str(tmp_path / "data"),
-           "DOLBOM_INGEST_CLIENT_ID": f"up-test-{port}"}
+           "DOLBOM_INGEST_CLIENT_ID": f"up-test-{port}",
+           # Unset environment is production: the API needs a secret of its own.
+           "DOLBOM_SECRET_KEY": "up-test-secret-of-at-least-32-characters"}
+    env.pop("DOLBOM_ENVIRONMENT", None)
     proc = subprocess.Popen([sys.executable, "-m", "dolbom", "up"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
@@ -54,3 +57,4 @@ def test_up_runs_the_stack_and_the_api_answers_healthz(
             out, _ = proc.communicate()
     assert "Dolbom is up: http://127.0.0.1:" in out
     assert "Traceback" not in out
+    assert "development secret" not in out
