@@ -79,10 +79,30 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, jsonable_encoder(errors))
 
 
+# What a client is told when PostgreSQL (or psycopg) refuses a value. Validation runs before
+# any query (api/fields.py, the cursor schemas), so this is a last line. PostgreSQL's own
+# message quotes the value (perhaps a person's data): neither the client nor the log gets it;
+# the log names the error class and SQLSTATE.
+_DATA_ERRORS: tuple[tuple[type[Exception], str], ...] = (
+    (psycopg.errors.NumericValueOutOfRange, "a number in the request is out of range"),
+    (psycopg.errors.DatetimeFieldOverflow, "a date or time in the request is out of range"),
+    (psycopg.errors.StringDataRightTruncation, "a text in the request is too long"),
+)
+
+
+def data_error_detail(exc: Exception) -> str:
+    """The 422 detail for a value the database refused, in our words."""
+    for kind, detail in _DATA_ERRORS:
+        if isinstance(exc, kind):
+            return detail
+    return "a value in the request is not valid"
+
+
 async def _data_error(request: Request, exc: Exception) -> JSONResponse:
     # Values PostgreSQL refuses (NUL bytes, out-of-range numbers) come from the request.
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return error_response(422, f"invalid value: {first}")
+    log.warning("value refused by the database (%s, SQLSTATE %s) on %s %s", type(exc).__name__,
+                getattr(exc, "sqlstate", None), request.method, request.url.path)
+    return error_response(422, data_error_detail(exc))
 
 
 # What a client is told when the database refuses for a while, and when to try again.

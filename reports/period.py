@@ -13,8 +13,11 @@ from zoneinfo import ZoneInfo
 
 from reports.errors import BadPeriod
 
-_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
-_WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
+_MONTH_RE = re.compile(r"^([0-9]{4})-([0-9]{2})$")
+_WEEK_RE = re.compile(r"^([0-9]{4})-W([0-9]{2})$")
+# A period and the one before it must be dates Python and PostgreSQL both hold: the last
+# month of 9999 would end in year 10000.
+FIRST_YEAR, LAST_YEAR = 1900, 9998
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,13 +69,14 @@ def parse_period(text: str) -> Period:
     text = text.strip()
     if match := _MONTH_RE.match(text):
         year, number = int(match.group(1)), int(match.group(2))
-        if not 1 <= number <= 12 or year < 1900:
-            raise BadPeriod(f"period {text!r} names no month; use YYYY-MM, e.g. 2026-10")
+        if not 1 <= number <= 12 or not FIRST_YEAR <= year <= LAST_YEAR:
+            raise BadPeriod(f"period {text!r} names no month of the years {FIRST_YEAR}-{LAST_YEAR}; "
+                            "use YYYY-MM, e.g. 2026-10")
         return month(year, number)
     if match := _WEEK_RE.match(text):
         year, number = int(match.group(1)), int(match.group(2))
         try:
-            if year < 1900:
+            if not FIRST_YEAR <= year <= LAST_YEAR:
                 raise ValueError
             start = date.fromisocalendar(year, number, 1)
         except ValueError:

@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from api.audit.service import record
 from api.deps import ClientAddr, Conn, CurrentUser, StaffUser
 from api.errors import Forbidden, Invalid, NotFound
+from api.fields import BigIdPath, IdPath
 from api.principal import Principal, may_see
 from dolbom.config import Settings
 from reports import queries
@@ -70,7 +71,7 @@ def _regional(url: str, region_id: int, period: Period) -> dict[str, Any]:
 
 @router.get("/regions/{region_id}", responses={200: {"content": {m: {} for m in MEDIA_TYPES.values()}}})
 async def region_report(
-    region_id: int, period: PeriodQuery, request: Request, principal: StaffUser, conn: Conn,
+    region_id: IdPath, period: PeriodQuery, request: Request, principal: StaffUser, conn: Conn,
     addr: ClientAddr,
 ) -> Response:
     """Regional report for a month or ISO week: JSON, or CSV / PDF by the Accept header."""
@@ -96,7 +97,7 @@ def _summary(url: str, enrollee_id: int, period: Period, principal: Principal) -
 
 @router.get("/enrollees/{enrollee_id}", responses={200: {"content": {"application/pdf": {}}}})
 async def enrollee_report(
-    enrollee_id: int, period: PeriodQuery, request: Request, principal: CurrentUser, conn: Conn,
+    enrollee_id: IdPath, period: PeriodQuery, request: Request, principal: CurrentUser, conn: Conn,
     addr: ClientAddr,
 ) -> Response:
     """Personal summary for a home visit: vitals against baseline, activity, alerts, adherence
@@ -122,7 +123,7 @@ def _stored_list(url: str, region_id: int) -> list[queries.StoredReport] | None:
 
 
 @router.get("/regions/{region_id}/stored")
-async def stored_reports(region_id: int, request: Request, principal: StaffUser) -> dict[str, Any]:
+async def stored_reports(region_id: IdPath, request: Request, principal: StaffUser) -> dict[str, Any]:
     """Finished monthly reports of a region, newest first."""
     _check_region(principal, region_id)
     found = await run_in_threadpool(_stored_list, _settings(request).database_url, region_id)
@@ -144,7 +145,7 @@ def _stored_body(url: str, report_id: int, fmt: str) -> tuple[int, bytes] | None
 
 @router.get("/stored/{report_id}", responses={200: {"content": {m: {} for m in MEDIA_TYPES.values()}}})
 async def stored_report(
-    report_id: int, request: Request, principal: StaffUser, conn: Conn, addr: ClientAddr
+    report_id: BigIdPath, request: Request, principal: StaffUser, conn: Conn, addr: ClientAddr
 ) -> Response:
     """One stored report: JSON, or CSV / PDF by Accept."""
     fmt = _format(request, ("json", "csv", "pdf"))

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from api.fields import Note
 
@@ -60,7 +60,7 @@ class ResolveIn(BaseModel):
 
 class SnoozeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    minutes: Annotated[int, Field(ge=5, le=24 * 60)]
+    minutes: Annotated[int, Strict(), Field(ge=5, le=24 * 60)]
     note: Note | None = None
 
 

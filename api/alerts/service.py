@@ -14,7 +14,7 @@ from api.alerts.models import Alert, AlertAction
 from api.audit.service import audited, record
 from api.db import durable
 from api.errors import Conflict, NotFound
-from api.pagination import decode_cursor, page
+from api.pagination import BigIdCursor, decode_cursor, page
 from api.principal import Principal, enrollee_scope
 
 INBOX_LIMIT = 500
@@ -39,10 +39,10 @@ async def list_alerts(
     client_addr: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Alerts the caller may see, newest first, as rows shaped like ``Alert`` (audited read)."""
-    position = decode_cursor(cursor, "id")
+    position = decode_cursor(cursor, BigIdCursor)
     query, params = _scoped(queries.LIST, principal)
     params.update(status=status, severity=severity, kind=kind, enrollee_id=enrollee_id,
-                  since=since, before_id=position["id"] if position else None, limit=limit + 1)
+                  since=since, before_id=position.id if position else None, limit=limit + 1)
     filters = {k: str(v) for k, v in (("status", status), ("severity", severity), ("kind", kind)) if v}
     query, params = audited(query, params, principal, "list_alerts", enrollee_id=enrollee_id,
                             resource="alerts", client_addr=client_addr, detail={"filters": filters})

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response, StreamingResponse
-from pydantic import AwareDatetime
 
 from api.alerts import service
 from api.alerts.models import AcknowledgeIn, Alert, ResolveIn, SnoozeIn
@@ -14,7 +13,7 @@ from api.alerts.stream import event_stream
 from api.audit.service import record
 from api.deps import ClientAddr, Conn, CurrentUser
 from api.errors import Invalid
-from api.fields import INT8, AlertIdPath, Id
+from api.fields import INT8, AlertIdPath, IdQuery, Instant
 from api.jsonresp import page_response
 from api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from api.responses import errors
@@ -31,8 +30,8 @@ async def list_alerts(
     status: AlertStatus | None = None,
     severity: Severity | None = None,
     kind: AlertKind | None = None,
-    enrollee_id: Annotated[Id | None, Query()] = None,
-    since: Annotated[AwareDatetime | None, Query(description="changed at or after")] = None,
+    enrollee_id: Annotated[IdQuery | None, Query()] = None,
+    since: Annotated[Instant | None, Query(description="changed at or after")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Response:

@@ -11,7 +11,7 @@ from psycopg.types.json import Jsonb
 
 from api.audit import queries
 from api.audit.models import AuditEntry
-from api.pagination import decode_cursor, page
+from api.pagination import BigIdCursor, decode_cursor, page
 from api.principal import Principal
 
 
@@ -64,10 +64,10 @@ async def list_entries(
     limit: int,
     cursor: str | None,
 ) -> tuple[list[AuditEntry], str | None]:
-    position = decode_cursor(cursor, "id")
+    position = decode_cursor(cursor, BigIdCursor)
     rows = await (await conn.execute(queries.LIST, {
         "user_id": user_id, "enrollee_id": enrollee_id, "action": action, "since": since,
-        "before_id": position["id"] if position else None, "limit": limit + 1,
+        "before_id": position.id if position else None, "limit": limit + 1,
     })).fetchall()
     entries = [AuditEntry.model_validate(row) for row in rows]
     return page(entries, limit, lambda entry: {"id": entry.id})

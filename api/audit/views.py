@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from api.audit import service
 from api.audit.models import AuditEntry
 from api.deps import AdminUser, Conn
-from api.fields import INT4, Id
+from api.fields import IdQuery, Instant
 from api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from api.responses import errors
 
@@ -21,10 +20,10 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"])
 async def list_audit(
     conn: Conn,
     admin: AdminUser,
-    user_id: Annotated[int | None, Query(ge=1, le=INT4)] = None,
-    enrollee_id: Annotated[Id | None, Query()] = None,
+    user_id: Annotated[IdQuery | None, Query()] = None,
+    enrollee_id: Annotated[IdQuery | None, Query()] = None,
     action: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z_]+$")] = None,
-    since: AwareDatetime | None = None,
+    since: Instant | None = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[AuditEntry]:

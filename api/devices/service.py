@@ -12,7 +12,7 @@ from api.devices import queries
 from api.devices.models import Device, DeviceIn
 from api.enrollees.service import visible_enrollee
 from api.errors import Conflict
-from api.pagination import decode_cursor, page
+from api.pagination import IdCursor, decode_cursor, page
 from api.principal import Principal, enrollee_scope
 
 
@@ -37,12 +37,12 @@ async def list_devices(
     conn: AsyncConnection[DictRow], principal: Principal, *, enrollee_id: int | None,
     kind: str | None, online: bool | None, include_removed: bool, limit: int, cursor: str | None,
 ) -> tuple[list[Device], str | None]:
-    position = decode_cursor(cursor, "id")
+    position = decode_cursor(cursor, IdCursor)
     scope, params = enrollee_scope(principal)
     query = sql.SQL(queries.LIST).format(scope=scope)  # type: ignore[arg-type]
     rows = await (await conn.execute(query, {
         **params, "enrollee_id": enrollee_id, "kind": kind, "online": online,
-        "include_removed": include_removed, "after_id": position["id"] if position else None,
+        "include_removed": include_removed, "after_id": position.id if position else None,
         "limit": limit + 1,
     })).fetchall()
     devices = [Device.model_validate(row) for row in rows]

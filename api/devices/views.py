@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from api.deps import ClientAddr, Conn, StaffUser
 from api.devices import service
 from api.devices.models import Device, DeviceIn
-from api.fields import Id
+from api.fields import IdQuery
 from api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from api.responses import errors
 from dolbom.wire import DeviceKind
@@ -27,7 +27,7 @@ async def provision(body: DeviceIn, conn: Conn, user: StaffUser, addr: ClientAdd
 async def list_devices(
     conn: Conn,
     user: StaffUser,
-    enrollee_id: Annotated[Id | None, Query()] = None,
+    enrollee_id: Annotated[IdQuery | None, Query()] = None,
     kind: DeviceKind | None = None,
     online: bool | None = None,
     include_removed: bool = False,

@@ -7,9 +7,9 @@ from functools import lru_cache
 from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, StringConstraints, field_validator
 
-from api.fields import Id, Name
+from api.fields import Id, Name, StrictBool, StrictFloat
 from dolbom.thresholds import validate_overrides
 
 Condition = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
@@ -27,7 +27,7 @@ def _known_timezone(value: str) -> str:
 
 
 Timezone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_known_timezone)]
-BirthYear = Annotated[int, Field(ge=1890, le=2030)]
+BirthYear = Annotated[int, Strict(), Field(ge=1890, le=2030)]
 
 
 def _check_thresholds(value: dict[str, Any] | None, *, allow_null: bool) -> dict[str, Any] | None:
@@ -50,7 +50,7 @@ class EnrolleeIn(BaseModel):
     care_worker_id: Id | None = None
     conditions: Annotated[list[Condition], Field(max_length=32)] = []
     timezone: Timezone = "Asia/Seoul"
-    thresholds: dict[str, float] = Field(
+    thresholds: dict[str, StrictFloat] = Field(
         default_factory=dict, description="per-enrollee overrides of dolbom.thresholds, by name"
     )
 
@@ -69,8 +69,8 @@ class EnrolleePatch(BaseModel):
     care_worker_id: Id | None = None
     conditions: Annotated[list[Condition], Field(max_length=32)] | None = None
     timezone: Timezone | None = None
-    thresholds: dict[str, float | None] | None = None
-    active: bool | None = None
+    thresholds: dict[str, StrictFloat | None] | None = None
+    active: StrictBool | None = None
 
     @field_validator("thresholds")
     @classmethod

@@ -13,7 +13,7 @@ from api.db import transactional
 from api.enrollees import queries
 from api.enrollees.models import Enrollee, EnrolleeIn, EnrolleePatch
 from api.errors import Forbidden, Invalid, NotFound
-from api.pagination import decode_cursor, page
+from api.pagination import IdCursor, decode_cursor, page
 from api.principal import Principal, enrollee_scope
 from dolbom.thresholds import effective
 
@@ -54,10 +54,10 @@ async def list_enrollees(
     conn: AsyncConnection[DictRow], principal: Principal, *, region_id: int | None,
     care_worker_id: int | None, limit: int, cursor: str | None, client_addr: str | None,
 ) -> tuple[list[Enrollee], str | None]:
-    position = decode_cursor(cursor, "id")
+    position = decode_cursor(cursor, IdCursor)
     query, params = _scoped(queries.LIST, principal)
     params.update(region_id=region_id, care_worker_id=care_worker_id, limit=limit + 1,
-                  after_id=position["id"] if position else None)
+                  after_id=position.id if position else None)
     rows = await (await conn.execute(query, params)).fetchall()
     enrollees = [_enrollee(row) for row in rows]
     await record(conn, principal, "list_enrollees", resource="enrollees", client_addr=client_addr,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from api.deps import ClientAddr, Conn, CurrentUser, StaffUser
 from api.enrollees import service
 from api.enrollees.models import Enrollee, EnrolleeIn, EnrolleePatch
-from api.fields import Id, IdPath
+from api.fields import IdPath, IdQuery
 from api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from api.responses import errors
 
@@ -21,8 +21,8 @@ async def list_enrollees(
     conn: Conn,
     user: CurrentUser,
     addr: ClientAddr,
-    region_id: Annotated[Id | None, Query()] = None,
-    care_worker_id: Annotated[Id | None, Query()] = None,
+    region_id: Annotated[IdQuery | None, Query()] = None,
+    care_worker_id: Annotated[IdQuery | None, Query()] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[Enrollee]:

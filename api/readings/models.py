@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, Strict
+
+from api.fields import INT2, INT4, Instant
+from api.pagination import CursorModel
 
 BUCKET_RE = re.compile(r"^([1-9][0-9]{0,3})([mhd])$")
 BUCKET_PATTERN = BUCKET_RE.pattern
@@ -22,6 +25,32 @@ def parse_bucket(text: str) -> timedelta | None:
         return None
     width = timedelta(**{_UNIT[match.group(2)]: int(match.group(1))})
     return width if MIN_BUCKET <= width <= MAX_BUCKET else None
+
+
+Code = Annotated[int, Strict(), Field(ge=0, le=INT2)]  # a stored smallint code (dolbom.wire)
+DeviceKey = Annotated[int, Strict(), Field(ge=1, le=INT4)]
+
+
+class ReadingCursor(CursorModel):
+    """Raw readings are ordered by (ts, device, metric)."""
+
+    ts: Instant
+    device: DeviceKey
+    metric: Code
+
+
+class BucketCursor(CursorModel):
+    """Buckets continue at the next bucket's start."""
+
+    after: Instant
+
+
+class EventCursor(CursorModel):
+    """Events are ordered by (ts, device, type)."""
+
+    ts: Instant
+    device: DeviceKey
+    type: Code
 
 
 class ReadingPoint(BaseModel):

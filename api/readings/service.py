@@ -20,7 +20,13 @@ from api.errors import Invalid, NotFound
 from api.pagination import decode_cursor, page
 from api.principal import Principal, enrollee_scope
 from api.readings import queries
-from api.readings.models import ReadingBucket, parse_bucket
+from api.readings.models import (
+    BucketCursor,
+    EventCursor,
+    ReadingBucket,
+    ReadingCursor,
+    parse_bucket,
+)
 from dolbom.wire import EVENT_BY_CODE, EVENT_CODES, METRIC_BY_CODE, METRIC_BY_NAME, EventType
 
 DEFAULT_SPAN = timedelta(days=7)
@@ -82,21 +88,21 @@ async def readings(
         if metric is None:
             raise Invalid("bucket needs a metric")
     code = METRIC_BY_NAME[metric].code if metric else None
-    position = decode_cursor(cursor, "after") if width else decode_cursor(cursor, "ts", "device", "metric")
+    # The cursor is checked before any query: a forged one never reaches SQL.
+    after = decode_cursor(cursor, BucketCursor) if width is not None else None
+    position = decode_cursor(cursor, ReadingCursor) if width is None else None
     timezone, devices = await _visible_devices(conn, principal, enrollee_id)
     if width is not None:
-        start = span.start
-        if position:
-            start = max(start, _instant(position["after"]))
+        start = max(span.start, after.after) if after else span.start
         query, params = await _bucket_query(conn, width, timezone, start, span.end), {
             "width": width, "tz": timezone, "devices": devices, "metric": code, "from": start,
             "to": span.end, "limit": limit + 1}
     else:
         query, params = queries.RAW, {
             "devices": devices, "metric": code, "from": span.start, "to": span.end, "limit": limit + 1,
-            "after_ts": _instant(position["ts"]) if position else None,
-            "after_device": position["device"] if position else None,
-            "after_metric": position["metric"] if position else None}
+            "after_ts": position.ts if position else None,
+            "after_device": position.device if position else None,
+            "after_metric": position.metric if position else None}
     statement, params = audited(query, params, principal, "read_readings", enrollee_id=enrollee_id,
                                 resource=f"enrollees/{enrollee_id}/readings", client_addr=client_addr,
                                 detail={"metric": metric, "from": span.start.isoformat(),
@@ -139,28 +145,18 @@ async def _bucket_query(
     return queries.BUCKETS_HOURLY if _hourly_rollup[key] else queries.BUCKETS
 
 
-def _instant(text: object) -> datetime:
-    try:
-        value = datetime.fromisoformat(str(text))
-    except ValueError:
-        raise Invalid("cursor is not valid; pass next_cursor from a previous page") from None
-    if value.tzinfo is None:
-        raise Invalid("cursor is not valid; pass next_cursor from a previous page")
-    return value
-
-
 async def events(
     conn: AsyncConnection[DictRow], principal: Principal, enrollee_id: int, *,
     event_type: str | None, span: Window, limit: int, cursor: str | None, client_addr: str | None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    position = decode_cursor(cursor, "ts", "device", "type")
+    position = decode_cursor(cursor, EventCursor)
     await visible_enrollee(conn, principal, enrollee_id)
     statement, params = audited(queries.EVENTS, {
         "enrollee_id": enrollee_id, "type": EVENT_CODES[event_type] if event_type else None,
         "from": span.start, "to": span.end, "limit": limit + 1,
-        "after_ts": _instant(position["ts"]) if position else None,
-        "after_device": position["device"] if position else None,
-        "after_type": position["type"] if position else None,
+        "after_ts": position.ts if position else None,
+        "after_device": position.device if position else None,
+        "after_type": position.type if position else None,
     }, principal, "read_events", enrollee_id=enrollee_id, resource=f"enrollees/{enrollee_id}/events",
         client_addr=client_addr, detail={"type": event_type, "from": span.start.isoformat(),
                                          "to": span.end.isoformat()})

@@ -6,10 +6,9 @@ from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from pydantic import AwareDatetime
 
 from api.deps import ClientAddr, Conn, CurrentUser
-from api.fields import IdPath
+from api.fields import IdPath, Instant
 from api.jsonresp import page_response
 from api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from api.readings import service
@@ -21,8 +20,8 @@ MetricName = StrEnum("MetricName", {m.name: m.name for m in METRICS})  # type: i
 
 router = APIRouter(prefix="/v1/enrollees", tags=["readings"])
 
-From = Annotated[AwareDatetime | None, Query(alias="from", description="start (inclusive)")]
-To = Annotated[AwareDatetime | None, Query(alias="to", description="end (exclusive), default now")]
+From = Annotated[Instant | None, Query(alias="from", description="start (inclusive)")]
+To = Annotated[Instant | None, Query(alias="to", description="end (exclusive), default now")]
 
 
 @router.get(
