@@ -30,6 +30,7 @@ from api.metrics import router as metrics_router
 from api.middleware import BodyLimit, RequestMetrics
 from api.readings.views import router as readings_router
 from api.responses import document_common_errors
+from api.users.views import router as users_router
 from api.web.views import router as web_router
 from dolbom import __version__
 from dolbom.config import Settings
@@ -68,7 +69,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.metrics = ApiMetrics()
     errors.install(app)
     for router in (auth_router, alerts_router, enrollees_router, readings_router, devices_router,
-                   admin_router, audit_router, reports_router, metrics_router, web_router):
+                   admin_router, users_router, audit_router, reports_router, metrics_router, web_router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

@@ -1,0 +1,1 @@
+"""users domain of the HTTP API: listing, deactivating, revoking tokens, passwords."""
