@@ -12,6 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from dolbom.errors import DolbomError
+from dolbom.text import clean_name
 
 ROLES: Final = ("care_worker", "center_staff", "admin")
 MAX_NAME_LEN: Final = 200
@@ -38,6 +39,10 @@ def verify_password(password_hash: str, password: str) -> bool:
 def check_new_user(username: str, password: str, role: str) -> None:
     if not 1 <= len(username) <= MAX_NAME_LEN:
         raise AccountError(f"username must be 1-{MAX_NAME_LEN} characters")
+    try:
+        clean_name(username, "username")  # the API's rule for names (dolbom/text.py)
+    except ValueError as error:
+        raise AccountError(str(error)) from None
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     if len(password) < MIN_PASSWORD_LEN:
@@ -54,6 +59,7 @@ def create_user(
 ) -> int:
     """Insert a user and return its id; raise ``AccountError`` on a taken name or bad input."""
     check_new_user(username, password, role)
+    username = clean_name(username, "username")
     if role in ("care_worker", "center_staff") and region_id is None:
         raise AccountError(f"a {role} needs a region")
     try:

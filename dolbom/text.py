@@ -38,22 +38,22 @@ def is_invisible(char: str) -> bool:
     return char.isspace() or char in _BLANK_LETTERS or unicodedata.category(char) == "Cf"
 
 
-def clean_name(value: str) -> str:
+def clean_name(value: str, what: str = "name") -> str:
     """``value`` without surrounding blanks; ValueError if it has control characters or
-    nothing visible."""
+    nothing visible (``what`` names the field in the message)."""
     for char in value:
         category = unicodedata.category(char)
         if category == "Cs":
-            raise ValueError("name is not valid text (it contains a lone surrogate)")
+            raise ValueError(f"{what} is not valid text (it contains a lone surrogate)")
         if category in _REFUSED_CATEGORIES:
-            raise ValueError(f"name must not contain control characters (U+{ord(char):04X})")
+            raise ValueError(f"{what} must not contain control characters (U+{ord(char):04X})")
     start, end = 0, len(value)
     while start < end and is_invisible(value[start]):
         start += 1
     while end > start and is_invisible(value[end - 1]):
         end -= 1
     if start == end:
-        raise ValueError("name must not be blank (only spaces or invisible characters)")
+        raise ValueError(f"{what} must not be blank (only spaces or invisible characters)")
     return value[start:end]
 
 

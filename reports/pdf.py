@@ -4,6 +4,11 @@ The Hangul font is NanumGothic (SIL Open Font License) shipped by the ``koreaniz
 wheel, so no OS font package is needed; the package itself is never imported (it changes
 matplotlib's global settings on import), only its font file is read. An installed Noto CJK
 or Nanum OS font is the fallback.
+
+Every text of a report passes ``dolbom.text.drawable`` first: names are stored as typed, and
+matplotlib's layout fails on some characters (U+FEFF raised IndexError, a lone surrogate
+UnicodeEncodeError); control and zero-width format characters are dropped, line breaks
+become spaces.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from dolbom.text import drawable_tree
 from reports.errors import ReportError
 from reports.labels import SEVERITY_KO, kind_ko, outcome_ko
 
@@ -216,6 +222,7 @@ def _pdf(pages: Iterator[Figure], title: str) -> bytes:
 
 def regional_pdf(report: dict[str, Any]) -> bytes:
     """The regional report: an overview page with charts, then the review list."""
+    report = drawable_tree(report)  # names as typed may hold characters matplotlib cannot lay out
     def pages() -> Iterator[Figure]:
         yield _overview(report)
         yield from _review_pages(report)
@@ -243,6 +250,7 @@ def _daily_chart(ax: Axes, trend: dict[str, Any] | None, title: str, band: tuple
 
 def summary_pdf(summary: dict[str, Any]) -> bytes:
     """The personal summary on one A4 page: vitals against baseline, activity, alerts."""
+    summary = drawable_tree(summary)
     person, figures, adherence = summary["enrollee"], summary["figures"], summary["adherence"]
     activity, alerts = summary["activity"], summary["alerts"]
 

@@ -22,10 +22,19 @@ CSV_COLUMNS: Final = (
     "review_reasons",
 )
 TOTAL_LABEL: Final = "TOTAL"
+# A text cell starting with one of these is read as a formula by spreadsheet programs
+# (OWASP, "CSV Injection"): such a cell gets a leading apostrophe, which shows the text as
+# typed. Numbers are written as numbers and left alone: a negative figure stays a number.
+FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 
 
 def to_json(report: dict[str, Any]) -> bytes:
     return orjson.dumps(report, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
+
+
+def neutralised(text: str) -> str:
+    """``text`` as a CSV cell that no spreadsheet evaluates (OWASP's rule)."""
+    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def _cell(value: object) -> object:
@@ -34,7 +43,9 @@ def _cell(value: object) -> object:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list):
-        return ";".join(str(v) for v in value)
+        return neutralised(";".join(str(v) for v in value))
+    if isinstance(value, str):
+        return neutralised(value)
     return value
 
 
@@ -75,7 +86,8 @@ def totals_row(report: dict[str, Any]) -> dict[str, Any]:
 
 def regional_csv(report: dict[str, Any]) -> str:
     """One row per enrollee, then the region's totals row; UTF-8 with a BOM so spreadsheet
-    programs open the Korean names correctly."""
+    programs open the Korean names correctly. A text cell that a spreadsheet would take for a
+    formula is ``neutralised``."""
     reasons = {r["enrollee_id"]: "; ".join(x["text_ko"] for x in r["reasons"]) for r in report["review"]}
     out = io.StringIO()
     out.write("\ufeff")
@@ -83,7 +95,7 @@ def regional_csv(report: dict[str, Any]) -> str:
     writer.writeheader()
     for row in report["enrollees_detail"]:
         cells = {k: _cell(v) for k, v in row.items()}
-        cells["review_reasons"] = reasons.get(row["enrollee_id"], "")
+        cells["review_reasons"] = neutralised(reasons.get(row["enrollee_id"], ""))
         writer.writerow(cells)
     writer.writerow({k: _cell(v) for k, v in totals_row(report).items()})
     return out.getvalue()

@@ -84,6 +84,23 @@ def test_region_report_scoping_and_errors(
     assert missing_param.status_code == 422
     unknown = client.get("/v1/reports/regions/99999?period=2026-09", headers=headers(db, admin))
     assert unknown.status_code == 404 and "detail" in unknown.json()
+    # Out of range or not plain digits: 422 before any query (issue 12).
+    for path in ("/v1/reports/regions/99999999999?period=2026-09", "/v1/reports/regions/1.0?period=2026-09",
+                 "/v1/reports/enrollees/0?period=2026-09", "/v1/reports/stored/99999999999999999999"):
+        assert client.get(path, headers=headers(db, admin)).status_code == 422, path
+    for period in ("9999-12", "9999-W52", "0001-01", "٢٠٢٦-٠٩"):
+        refused = client.get(url + period, headers=headers(db, known.staff_id))
+        assert refused.status_code == 422, (period, refused.text)
+
+
+def test_region_pdf_with_a_byte_order_mark_in_a_name(
+    client: TestClient, db: psycopg.Connection, known: KnownRegion
+) -> None:
+    """U+FEFF in an enrollee's name made matplotlib raise IndexError: a 500 (issue 12)."""
+    db.execute("UPDATE enrollees SET name = %s WHERE id = %s", ("김영희\ufeff", known.ids["A"]))
+    url = f"/v1/reports/regions/{known.region_id}?period=2026-09"
+    pdf = client.get(url, headers={**headers(db, known.staff_id), "Accept": "application/pdf"})
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 
 
 def test_enrollee_summary_route(
