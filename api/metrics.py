@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -92,9 +93,14 @@ async def metrics(request: Request) -> Response:
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
-@router.get("/healthz")
-async def healthz(request: Request) -> dict[str, str]:
-    """Liveness: the process answers and its database answers."""
+@router.get("/healthz", responses={503: {"description": "the alert listener is not listening"}})
+async def healthz(request: Request) -> Response:
+    """Liveness: the process answers, its database answers, its alert listener listens."""
     async with request.app.state.pool.connection() as conn:
         await conn.execute("SELECT 1")
-    return {"status": "ok"}
+    listening, line = request.app.state.hub.health()
+    if not listening:
+        return JSONResponse({"status": "degraded", "alert_listener": line,
+                             "detail": f"alert listener {line}"}, status_code=503,
+                            headers={"Retry-After": "5"})
+    return JSONResponse({"status": "ok", "alert_listener": line})

@@ -17,17 +17,18 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 import orjson
 
+from dolbom.jsonsafe import TooDeep, nesting
 from dolbom.wire import (
     DEVICE_ID_RE,
+    MAX_EVENT_DATA_BYTES,
+    MAX_EVENT_DATA_DEPTH,
     MAX_FUTURE_SKEW,
     MAX_PAST_AGE,
+    MAX_PAYLOAD_DEPTH,
     METRIC_BY_NAME,
     TOPIC_PREFIX,
     Z2M_PREFIX,
     DeviceKind,
-    MAX_EVENT_DATA_BYTES,
-    MAX_EVENT_DATA_DEPTH,
-    MAX_PAYLOAD_DEPTH,
     EventType,
     QuarantineReason,
     TopicKind,
@@ -175,32 +176,13 @@ def check_value(name: str, raw: object) -> float:
     return value
 
 
-def nesting(body: object, limit: int) -> tuple[int, int]:
-    """(depth, keys) of parsed JSON: how deeply it nests (a scalar 0, ``{}`` or ``[]`` 1) and
-    how many object keys it holds in all. Iterative, so no input can exhaust the stack;
-    raises ``Refused`` (bad_shape) as soon as the depth passes ``limit``."""
-    depth = 0
-    keys = 0
-    stack: list[tuple[object, int]] = [(body, 1)]
-    while stack:
-        node, level = stack.pop()
-        if type(node) is dict:
-            keys += len(node)
-            children: Iterable[object] = node.values()
-        elif type(node) is list:
-            children = node
-        else:
-            continue
-        if level > depth:
-            if level > limit:
-                raise Refused(Q.BAD_SHAPE, f"JSON nested more than {limit} levels deep "
-                              "(an event's data may nest at most 8)")
-            depth = level
-        for child in children:
-            kind = type(child)
-            if kind is dict or kind is list:
-                stack.append((child, level + 1))
-    return depth, keys
+def _depth_and_keys(body: object, limit: int) -> tuple[int, int]:
+    try:
+        return nesting(body, limit)
+    except TooDeep:
+        raise Refused(Q.BAD_SHAPE, f"JSON nested more than {limit} levels deep "
+                                   f"(an event's data may nest at most {MAX_EVENT_DATA_DEPTH})"
+                      ) from None
 
 
 _SPACED_KEY: Final = re.compile(rb'"\s+:')
@@ -226,7 +208,7 @@ def check_structure(payload: bytes, body: object) -> None:
     Otherwise (rare: a spaced ``" :`` or such a string) the stdlib parser checks exactly."""
     if type(body) is not dict and type(body) is not list:
         return
-    _, keys = nesting(body, MAX_PAYLOAD_DEPTH)
+    _, keys = _depth_and_keys(body, MAX_PAYLOAD_DEPTH)
     if payload.count(b'":') == keys and _SPACED_KEY.search(payload) is None:
         return
     try:
@@ -242,7 +224,7 @@ def check_event_data(type_: str, data: object) -> dict[str, Any] | None:
         raise Refused(Q.BAD_SHAPE, f"event data must be an object, got {kind_of(data)}")
     try:
         nesting(data, MAX_EVENT_DATA_DEPTH)
-    except Refused:
+    except TooDeep:
         raise Refused(Q.BAD_SHAPE, f"event data nested more than {MAX_EVENT_DATA_DEPTH} "
                                    "levels deep") from None
     if type_ == EventType.CHECKIN:

@@ -60,7 +60,7 @@ class BatchResult:
 
 @dataclass
 class _DeviceState:
-    last_seen: datetime
+    last_seen: datetime | None
     battery: int | None = None
     battery_at: datetime | None = None
     online: bool | None = None
@@ -115,13 +115,13 @@ def store_batch(
                 log.warning("retained zigbee2mqtt state of device %s differs from the last "
                             "one stored: taken as new, at receipt time", device_id)
             z2m_states[dev] = (digest, message.received_at)
-        if message.retained:
-            continue  # a replayed status or availability: a state, not the device seen now
+        # A replayed (retained) message is a state, not the device seen now.
+        seen = None if message.retained else message.received_at
         state = states.get(dev)
         if state is None:
-            state = states[dev] = _DeviceState(message.received_at)
-        elif message.received_at > state.last_seen:
-            state.last_seen = message.received_at
+            state = states[dev] = _DeviceState(seen)
+        elif seen is not None and (state.last_seen is None or seen > state.last_seen):
+            state.last_seen = seen
         for reading in message.readings:
             reading_rows.append((dev, metric_code[reading.metric], reading.ts, reading.value))
         for event in message.events:

@@ -16,6 +16,8 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+from dolbom.jsonsafe import bounded
+
 # Severity order in SQL: a repeat never lowers an alert's severity.
 _RANK_SQL = "array_position(ARRAY['low','medium','high','critical'], {})"
 
@@ -73,7 +75,7 @@ def raise_alert(
             "kind": kind,
             "severity": severity,
             "summary": summary,
-            "evidence": Jsonb(evidence),
+            "evidence": Jsonb(bounded(evidence)),  # storable and showable, whatever came in
             "source": source,
             "data_ts": data_ts,
         },

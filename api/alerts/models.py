@@ -6,9 +6,20 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, Strict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
 from api.fields import Note
+from dolbom.jsonsafe import SHOWN_DEPTH, TooDeep, nesting, shown
+
+
+def _showable(evidence: Any) -> Any:
+    """Evidence stored before the decoder's limits (or by a bug) may nest past what pydantic
+    and orjson encode: show what can be shown rather than fail the inbox (issue 12)."""
+    try:
+        nesting(evidence, SHOWN_DEPTH)
+    except TooDeep:
+        return shown(evidence)
+    return evidence
 
 
 class Outcome(StrEnum):
@@ -32,7 +43,7 @@ class Alert(BaseModel):
     severity: str
     status: str
     summary: str
-    evidence: dict[str, Any]
+    evidence: Annotated[dict[str, Any], BeforeValidator(_showable)]
     source: str
     occurrences: int
     onset_at: datetime

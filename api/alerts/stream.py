@@ -7,6 +7,11 @@ for every connected client allowed to see it (``api.principal.may_see``). A clie
 reconnects with ``Last-Event-ID`` first gets, from ``alert_changes``, every alert it may see
 that changed since (scoped in SQL), then the live feed, with duplicates skipped by id. If the
 listening connection drops, the hub reconnects and replays ``alert_changes`` it missed.
+
+The listener is supervised: any other exception (a bug, a row it cannot render) is logged
+with its traceback, every open stream is ended so its client reconnects with
+``Last-Event-ID`` and misses nothing, and the listener starts again with backoff. While it is
+not listening ``/healthz`` answers 503 with the reason (``AlertHub.health``).
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ CHANNEL = "dolbom_alerts"
 LISTENER_NAME = "dolbom-api-alert-listener"  # visible in pg_stat_activity
 HEARTBEAT_S = 15.0  # SSE comment line this often keeps proxies and clients from timing out
 RECONNECT_S = 1.0
+RESTART_MAX_S = 30.0  # backoff ceiling after repeated failures
+STABLE_S = 60.0  # a listener that ran this long starts again at RECONNECT_S after a failure
 CLIENT_QUEUE = 1000  # frames a slow client may fall behind before it is dropped (it resumes)
 REPLAY_LIMIT = 5000
 RETRY_MS = 3000
@@ -66,12 +73,29 @@ class AlertHub:
         self.subscribers: set[Subscriber] = set()
         self.last_change_id: int | None = None
         self.ready = asyncio.Event()
+        self.listening = False
+        self.failures = 0  # listener failures other than a lost connection, since start
+        self.last_error: str | None = None
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._listen(), name="dolbom-alert-listener")
+        self._task.add_done_callback(self._task_ended)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.ready.wait(), CONNECT_TIMEOUT_S * 2)
+
+    @staticmethod
+    def _task_ended(task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:  # cannot happen: supervised
+            log.error("alert listener task ended: %r", task.exception())
+
+    def health(self) -> tuple[bool, str]:
+        """(listening, a line for /healthz)."""
+        if self.listening:
+            return True, "listening"
+        if self.last_error:
+            return False, f"restarting after: {self.last_error}"
+        return False, "connecting"
 
     async def stop(self) -> None:
         if self._task:
@@ -96,24 +120,43 @@ class AlertHub:
         self.subscribers.discard(subscriber)
 
     async def _listen(self) -> None:
+        """Listen forever: reconnect after a lost connection, restart after any failure."""
+        delay = RECONNECT_S
         while True:
+            started = asyncio.get_running_loop().time()
             try:
-                conn = await AsyncConnection.connect(
-                    self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
-                    application_name=LISTENER_NAME,
-                )
-                async with conn:
-                    await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
-                    await self._catch_up(conn)
-                    self.ready.set()
-                    async for notify in conn.notifies():
-                        await self._on_notify(notify.payload)
+                await self._listen_once()
             except asyncio.CancelledError:
                 raise
             except (psycopg.Error, OSError) as error:
+                self.last_error = f"lost its connection ({type(error).__name__})"
                 log.warning("alert listener lost its connection (%s); reconnecting",
                             type(error).__name__)
-                await asyncio.sleep(RECONNECT_S)
+            except Exception as error:
+                self.failures += 1
+                self.last_error = type(error).__name__
+                log.exception("alert listener failed; open streams are ended (clients resume "
+                              "with Last-Event-ID) and it restarts in %.0f s", delay)
+                self.close_streams()
+            finally:
+                self.listening = False
+            if asyncio.get_running_loop().time() - started > STABLE_S:
+                delay = RECONNECT_S
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RESTART_MAX_S)
+
+    async def _listen_once(self) -> None:
+        conn = await AsyncConnection.connect(
+            self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
+            application_name=LISTENER_NAME,
+        )
+        async with conn:
+            await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
+            await self._catch_up(conn)
+            self.listening = True
+            self.ready.set()
+            async for notify in conn.notifies():
+                await self._on_notify(notify.payload)
 
     async def _catch_up(self, conn: AsyncConnection[Any]) -> None:
         """On (re)connect: start from the newest change, or replay what was missed."""

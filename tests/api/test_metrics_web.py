@@ -30,7 +30,7 @@ def test_metrics_show_the_whole_system(client: TestClient, world: World, db: psy
     assert _value(body, 'dolbom_api_requests_total{method="GET",route="/v1/alerts",status="200"}') == 1
     assert 'dolbom_api_request_seconds_bucket{le="0.05",method="GET",route="/v1/alerts"}' in body
     assert "dolbom_api_sse_clients 0.0" in body
-    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/healthz").json() == {"status": "ok", "alert_listener": "listening"}
 
 
 def test_web_login_logout_and_language(client: TestClient, world: World) -> None:

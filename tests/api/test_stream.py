@@ -178,3 +178,48 @@ def test_listener_reconnects_and_replays_what_it_missed(
     assert row == (1,)
     second = open_alert(db, world.enrollees["a1"], kind="sos").alert_id
     assert [a["id"] for a in client.alerts(1)] == [second]
+
+
+def test_listener_survives_an_arbitrary_exception(
+    live_server: LiveServer, world: World, db: psycopg.Connection, clients: list[SseClient],
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A fault injected into the listener (any exception, not a lost connection) is logged,
+    open streams end so their clients resume with Last-Event-ID, the listener restarts, and
+    the next alert reaches the client live (issue 12)."""
+    original = stream_module.AlertHub._on_notify
+    injected: list[str] = []
+
+    async def faulty(self: stream_module.AlertHub, payload: str) -> None:
+        if not injected:
+            injected.append(payload)
+            raise RuntimeError("injected fault")
+        await original(self, payload)
+
+    monkeypatch.setattr(stream_module.AlertHub, "_on_notify", faulty)
+    row = db.execute("SELECT coalesce(max(id), 0) FROM alert_changes").fetchone()
+    assert row is not None
+    before = int(row[0])
+    first = SseClient(live_server.url, world.token("staff_a"))
+    clients.append(first)
+    failed_on = open_alert(db, world.enrollees["a1"], kind="fall").alert_id
+    first.thread.join(WAIT_S)
+    assert not first.thread.is_alive(), "the stream was not ended after the listener failed"
+    assert injected and any("alert listener failed" in r.getMessage() and r.exc_info
+                            for r in caplog.records)
+    # /healthz says so while the listener restarts, and recovers
+    deadline = time.monotonic() + WAIT_S
+    states = set()
+    while time.monotonic() < deadline:
+        answer = httpx.get(f"{live_server.url}/healthz")
+        states.add(answer.status_code)
+        if answer.status_code == 200 and 503 in states:
+            break
+        time.sleep(0.02)
+    assert states == {200, 503}, states
+    # the client resumes as EventSource does: it gets what it missed, then the live feed
+    again = SseClient(live_server.url, world.token("staff_a"), last_event_id=before)
+    clients.append(again)
+    assert [a["id"] for a in again.alerts(1)] == [failed_on]
+    nxt = open_alert(db, world.enrollees["a2"], kind="sos").alert_id
+    assert [a["id"] for a in again.alerts(1)] == [nxt]
