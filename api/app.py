@@ -24,10 +24,12 @@ from api.auth.tokens import Tokens
 from api.auth.views import router as auth_router
 from api.db import open_pool
 from api.devices.views import router as devices_router
+from api.docs import DOCS_ASSETS_DIR, DOCS_ASSETS_URL
+from api.docs import router as docs_router
 from api.enrollees.views import router as enrollees_router
 from api.metrics import ApiMetrics
 from api.metrics import router as metrics_router
-from api.middleware import BodyLimit, RequestMetrics
+from api.middleware import BodyLimit, RequestMetrics, SecurityHeaders
 from api.readings.views import router as readings_router
 from api.responses import document_common_errors
 from api.users.views import router as users_router
@@ -62,6 +64,8 @@ def create_app(settings: Settings) -> FastAPI:
         description="Alerts, enrollees, vitals and devices for care workers and health centres "
                     "(CONTRACT §3).",
         lifespan=lifespan,
+        docs_url=None,  # api.docs serves /docs and /redoc with local assets and no inline script
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.login_limiter = LoginLimiter()
@@ -69,9 +73,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.metrics = ApiMetrics()
     errors.install(app)
     for router in (auth_router, alerts_router, enrollees_router, readings_router, devices_router,
-                   admin_router, users_router, audit_router, reports_router, metrics_router, web_router):
+                   admin_router, users_router, audit_router, reports_router, metrics_router,
+                   web_router, docs_router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount(DOCS_ASSETS_URL, StaticFiles(directory=DOCS_ASSETS_DIR), name="docs-assets")
 
     def openapi() -> dict[str, Any]:
         # A 422 carries either FastAPI's list of field errors or one message from a service
@@ -96,4 +102,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(RequestMetrics, requests=app.state.metrics.requests,
                        latency=app.state.metrics.latency)
     app.add_middleware(BodyLimit)
+    # Security headers outermost, outside Starlette's ServerErrorMiddleware, so that every
+    # answer carries them: 413s of BodyLimit, the SSE stream, even a 500.
+    build_stack = app.build_middleware_stack
+    app.build_middleware_stack = lambda: SecurityHeaders(build_stack())  # type: ignore[method-assign]
     return app

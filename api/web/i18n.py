@@ -62,6 +62,11 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "devices_offline": ("연결 끊긴 기기", "Devices offline"),
     "forbidden": ("이 페이지를 볼 권한이 없습니다", "You may not see this page"),
     "not_found": ("찾을 수 없습니다", "Not found"),
+    "csrf_refused": ("이 양식은 만료되었거나 다른 사이트에서 보내졌습니다. "
+                     "페이지를 새로 고친 뒤 다시 시도하세요",
+                     "This form has expired or was sent from another site. "
+                     "Reload the page and try again"),
+    "reload_login": ("로그인 페이지로", "Go to the login page"),
     "yes": ("예", "yes"),
     "no": ("아니오", "no"),
     "sev_critical": ("긴급", "critical"),

@@ -6,6 +6,7 @@ calls reach the same /v1 API with the same scoping and audit as any other client
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -28,11 +29,12 @@ from api.errors import LoginRequired, NotFound, TooManyAttempts, Unauthorized
 from api.fields import IdPath
 from api.principal import Principal, region_scope
 from api.readings import service as readings_service
-from api.web import charts, queries
+from api.web import charts, csrf, queries
 from api.web.i18n import LANG_COOKIE, LANGS, pick_lang, translator
 from dolbom.thresholds import THRESHOLDS
 from dolbom.wire import METRIC_BY_NAME
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/app", include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
@@ -58,12 +60,24 @@ def _render(request: Request, name: str, context: dict[str, Any], status: int = 
     lang = pick_lang(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE),
                      request.headers.get("accept-language"))
     text = translator(lang)
+    token, new_token = csrf.page_token(request)
     response = templates.TemplateResponse(
-        request, name, {"t": text, "lang": lang, "langs": LANGS, **context}, status_code=status
+        request, name, {"t": text, "lang": lang, "langs": LANGS, "csrf_field": csrf.CSRF_FIELD,
+                        "csrf_token": token, **context}, status_code=status
     )
     if request.query_params.get("lang") in LANGS:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
+    if new_token:
+        csrf.set_cookie(response, token, secure=request.app.state.settings.environment == "production")
     return response
+
+def _csrf_refused(request: Request, submitted: str | None) -> HTMLResponse | None:
+    """The 403 page for a form post that fails the CSRF check (api.web.csrf), else None."""
+    why = csrf.refusal(request, submitted)
+    if why is None:
+        return None
+    log.warning("form post to %s refused: %s", request.url.path, why)
+    return _render(request, "message.html", {"user": None, "message": "csrf_refused", "retry": True}, 403)
 
 @router.get("/login")
 async def login_page(request: Request) -> HTMLResponse:
@@ -76,7 +90,10 @@ async def login(
     addr: ClientAddr,
     username: Annotated[str, Form(max_length=200)],
     password: Annotated[str, Form(max_length=1024)],
+    csrf_token: Annotated[str | None, Form(max_length=100)] = None,
 ) -> Response:
+    if refused := _csrf_refused(request, csrf_token):
+        return refused
     try:
         principal = await authenticate(conn, request.app.state.login_limiter, username, password,
                                        addr or "-")
@@ -94,7 +111,11 @@ async def login(
     return response
 
 @router.post("/logout")
-async def logout() -> Response:
+async def logout(
+    request: Request, csrf_token: Annotated[str | None, Form(max_length=100)] = None
+) -> Response:
+    if refused := _csrf_refused(request, csrf_token):
+        return refused
     response = RedirectResponse("/app/login", status_code=303)
     response.delete_cookie(TOKEN_COOKIE)
     return response

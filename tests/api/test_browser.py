@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import shutil
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +22,15 @@ from tests.api.conftest import PASSWORD, LiveServer, World, open_alert
 from tests.factories import make_device
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+SCREENS = Path(tempfile.gettempdir()) / "dolbom-browser"  # the CSP walk's screenshots, out of git
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+# Every CSP violation a page causes, recorded as it happens (an init script is not subject to
+# the page's CSP); Chromium also logs each one as a console error ("Refused to ...").
+WATCH_CSP = """
+window.__csp = [];
+document.addEventListener("securitypolicyviolation", (e) => window.__csp.push(
+  `${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`));
+"""
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 TIMEOUT_MS = 15_000
 
@@ -141,3 +151,126 @@ def test_care_worker_morning(browser: object, live_server: LiveServer, world: Wo
                        ("resolve", "Visited; bruised knee, no fracture signs", "visited")]
     assert all((ARTIFACTS / name).stat().st_size > 5000 for name in
                ("inbox_critical_live.png", "enrollee_30_days.png"))
+
+
+class PageWatch:
+    """Console errors, uncaught exceptions and CSP violations of one browser page."""
+
+    def __init__(self, page: object) -> None:
+        from playwright.sync_api import ConsoleMessage, Page
+
+        assert isinstance(page, Page)
+        self.page = page
+        self.problems: list[str] = []
+
+        def on_console(message: ConsoleMessage) -> None:
+            if message.type == "error":
+                self.problems.append(f"console: {message.text} ({message.location.get('url')})")
+
+        page.add_init_script(WATCH_CSP)
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: self.problems.append(f"exception: {error}"))
+
+    def assert_clean(self, where: str, *, page_status: int | None = None,
+                     refused: str | None = None) -> None:
+        """No violation and no error so far. ``page_status``: the page itself answers it;
+        ``refused``: a URL the CSP is expected to refuse (reported once as a violation and
+        once on the console)."""
+        if page_status is not None:
+            own = f"status of {page_status} (Not Found) ({self.page.url})"
+            self.problems = [p for p in self.problems if not p.endswith(own)]
+        violations = self.page.evaluate("window.__csp || []")
+        if refused is not None:
+            violations = [v for v in violations if f"blocked {refused} " not in v]
+            self.problems = [p for p in self.problems if f"'{refused}'" not in p]
+        assert not violations and not self.problems, (where, violations, self.problems)
+
+    def screens(self, name: str) -> None:
+        """Full-page screenshots at the desktop and phone sizes, back at desktop after."""
+        SCREENS.mkdir(exist_ok=True)
+        for size, viewport in VIEWPORTS.items():
+            self.page.set_viewport_size(viewport)
+            self.page.wait_for_timeout(150)  # layout settles
+            self.page.screenshot(path=str(SCREENS / f"{name}_{size}.png"), full_page=True)
+        self.page.set_viewport_size(VIEWPORTS["desktop"])
+
+
+def test_every_page_works_under_the_csp(browser: object, live_server: LiveServer, world: World,
+                                        db: psycopg.Connection) -> None:
+    """Centre staff walk every page and the API docs: the CSP is sent and nothing breaks."""
+    from playwright.sync_api import Browser, expect
+
+    assert isinstance(browser, Browser)
+    _seed_history(db, world)
+    eid = world.enrollees["a1"]
+    open_alert(db, world.enrollees["a2"], kind="low_battery", severity="low",
+               summary="Wrist band battery 15 %")
+    context = browser.new_context(viewport=VIEWPORTS["desktop"], locale="en-GB")
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    watch = PageWatch(page)
+
+    login = page.goto(f"{live_server.url}/app/login?lang=en")
+    assert login is not None
+    headers = login.headers
+    assert "script-src 'self'" in headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert headers["x-frame-options"] == "DENY" and headers["cache-control"] == "no-store"
+    watch.screens("login")
+    watch.assert_clean("login")
+
+    page.fill("input[name=username]", "staff_a")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login")  # the form's CSRF token and the browser's Origin pass the check
+    page.wait_for_url(f"{live_server.url}/app")
+    expect(page.locator("#live")).to_have_class("pill on")  # EventSource allowed (connect-src)
+    alert_id = open_alert(db, eid, kind="fall", severity="critical",
+                          summary="Fall detected by the wrist band").alert_id
+    expect(page.locator(f"#alert-{alert_id}")).to_be_visible()  # the live update arrived
+    expect(page.locator("#banner")).to_contain_text("Fall")
+    watch.screens("inbox")
+    watch.assert_clean("inbox")
+    page.locator(f"#alert-{alert_id} button.ack").click()  # fetch() allowed (connect-src)
+    expect(page.locator(f"#alert-{alert_id}")).to_have_class("alert sev-critical st-acknowledged")
+    watch.assert_clean("inbox, acknowledged")
+
+    page.goto(f"{live_server.url}/app/enrollees/{eid}?days=30")
+    expect(page.locator("figure.chart-box[data-metric=heart_rate] svg.chart")).to_be_visible()
+    expect(page.locator("svg.heat").first).to_be_visible()
+    battery = page.locator("table.devices svg.battery rect").first
+    assert battery.bounding_box() is not None and battery.bounding_box()["width"] > 0  # type: ignore[index]
+    watch.screens("enrollee")
+    watch.assert_clean("enrollee")
+
+    page.goto(f"{live_server.url}/app/region")
+    expect(page.locator("h1")).to_be_visible()
+    expect(page.locator("table").first).to_contain_text("Kim a1")
+    watch.screens("region")
+    watch.assert_clean("region")
+
+    page.goto(f"{live_server.url}/app/enrollees/{world.enrollees['b1']}")
+    expect(page.locator("#message")).to_have_text("Not found")
+    watch.assert_clean("not found page", page_status=404)
+
+    docs = page.goto(f"{live_server.url}/docs")
+    assert docs is not None and "script-src 'self'" in docs.headers["content-security-policy"]
+    expect(page.locator(".swagger-ui .opblock").first).to_be_visible()  # Swagger UI ran
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Dolbom API")
+    page.locator(".opblock-summary-path", has_text="/v1/alerts").first.click()
+    expect(page.locator(".opblock-body").first).to_be_visible()
+    watch.screens("docs")
+    watch.assert_clean("docs")
+
+    page.goto(f"{live_server.url}/redoc")
+    expect(page.locator("h1", has_text="Dolbom API")).to_be_visible()  # ReDoc ran
+    expect(page.get_by_text("/v1/alerts/stream").first).to_be_attached()
+    watch.screens("redoc")
+    # The one thing refused on purpose: ReDoc's sidebar logo on its vendor's CDN (api/docs.py).
+    watch.assert_clean("redoc", refused="https://cdn.redoc.ly/redoc/logo-mini.svg")
+
+    page.goto(f"{live_server.url}/app")
+    page.click("header form button")  # log out: a form post with its token
+    page.wait_for_url(f"{live_server.url}/app/login")
+    watch.assert_clean("logout")
+    assert not [c for c in context.cookies() if c["name"] == "dolbom_token"]
+    context.close()

@@ -37,9 +37,11 @@ def test_web_login_logout_and_language(client: TestClient, world: World) -> None
     page = client.get("/app/login?lang=en")
     assert page.status_code == 200 and "Log in" in page.text
     assert client.cookies.get("dolbom_lang") == "en"
-    wrong = client.post("/app/login", data={"username": "cw_a1", "password": "nope-nope"})
+    csrf = {"csrf_token": client.cookies.get("dolbom_csrf")}  # tests/api/test_security_headers.py
+    wrong = client.post("/app/login", data={"username": "cw_a1", "password": "nope-nope", **csrf})
     assert wrong.status_code == 401 and "Incorrect username or password" in wrong.text
-    ok = client.post("/app/login", data={"username": "cw_a1", "password": PASSWORD}, follow_redirects=False)
+    ok = client.post("/app/login", data={"username": "cw_a1", "password": PASSWORD, **csrf},
+                     follow_redirects=False)
     assert ok.status_code == 303 and ok.headers["location"] == "/app"
     cookie = ok.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie
@@ -47,7 +49,7 @@ def test_web_login_logout_and_language(client: TestClient, world: World) -> None
     assert inbox.status_code == 200 and "알림함" in inbox.text
     # The web app's cookie works for the API its pages call.
     assert client.get("/v1/alerts").status_code == 200
-    out = client.post("/app/logout", follow_redirects=False)
+    out = client.post("/app/logout", data=csrf, follow_redirects=False)
     assert out.status_code == 303
     assert client.get("/app", follow_redirects=False).status_code == 303
 
