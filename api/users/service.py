@@ -83,6 +83,9 @@ async def update_user(
     sent = patch.model_fields_set
     if principal.role != "admin" and sent & _ADMIN_FIELDS:
         raise Forbidden("only an admin changes a user's role, region or password")
+    if user_id == principal.user_id and "password" in sent:
+        # Not without the current password: a stolen token must not take over the account.
+        raise Forbidden("change your own password with POST /v1/users/me/password")
     for name in ("active", "role", "password"):
         if name in sent and getattr(patch, name) is None:
             raise Invalid(f"{name} cannot be null")
@@ -94,12 +97,12 @@ async def update_user(
         _check_may_manage(principal, current)
         values = {name: current[name] for name in ("active", "display_name", "role", "region_id")}
         values.update({name: getattr(patch, name) for name in sent if name in values})
-        if user_id == principal.user_id and (not values["active"] or values["role"] != current["role"]):
+        moved = values["role"] != current["role"] or values["region_id"] != current["region_id"]
+        if user_id == principal.user_id and (not values["active"] or moved):
             # Also keeps the last admin: only another (active) admin can deactivate one.
-            raise Conflict("you cannot deactivate yourself or change your own role")
+            raise Conflict("you cannot deactivate yourself or change your own role or region")
         if values["role"] in _REGIONAL_ROLES and values["region_id"] is None:
             raise Invalid(f"a {values['role']} needs a region_id")
-        moved = values["role"] != current["role"] or values["region_id"] != current["region_id"]
         if moved and current["role"] == "care_worker":
             assigned = await (await conn.execute(queries.ASSIGNED_ENROLLEES, (user_id,))).fetchone()
             if assigned and assigned["n"]:

@@ -108,6 +108,9 @@ def test_staff_manage_only_their_regions_users_and_not_roles(
         own = client.patch(f"/v1/users/{world.ids[handle]}", json={"active": False},
                            headers=world.headers(handle))
         assert own.status_code == 409, handle
+    for change in ({"role": "care_worker", "region_id": world.region_a}, {"region_id": world.region_a}):
+        own = client.patch(f"/v1/users/{world.ids['admin']}", json=change, headers=world.headers("admin"))
+        assert own.status_code == 409, change
     # Strict input.
     for body in ({"active": "false"}, {"active": 0}, {"active": None}, {"token_version": 3}):
         assert client.patch(f"/v1/users/{world.ids['cw_a2']}", json=body,
@@ -130,6 +133,9 @@ def test_admin_changes_role_region_and_password_and_old_tokens_end(
     assert client.patch(f"/v1/users/{world.ids['cw_a2']}", json={"region_id": 999999},
                         headers=admin).status_code == 422
 
+    own = client.patch(f"/v1/users/{world.ids['admin']}", json={"password": "the-new-password"},
+                       headers=admin)
+    assert own.status_code == 403  # one's own, only with the current one (/v1/users/me/password)
     reset = client.patch(f"/v1/users/{world.ids['cw_a2']}", json={"password": "the-new-password"},
                          headers=admin)
     assert reset.status_code == 200
