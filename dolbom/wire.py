@@ -23,9 +23,10 @@ DEFAULT_MAX_PAYLOAD_BYTES: Final = 256 * 1024  # CONTRACT §5.9: a message at mo
 # CONTRACT §5.9: an event's ``data`` is an object of at most 4 KB nested at most 8 levels deep.
 MAX_EVENT_DATA_BYTES: Final = 4 * 1024
 MAX_EVENT_DATA_DEPTH: Final = 8
-# Nesting of a whole message: an array of events whose data is 8 deep is 10 levels; anything
-# deeper is refused whole before an item is looked at (it could not be valid anywhere).
-MAX_PAYLOAD_DEPTH: Final = 2 + MAX_EVENT_DATA_DEPTH
+# Nesting of a whole message: an array of events whose data is 8 deep is 10 levels. Past 16
+# the message is refused whole before an item is looked at (no valid part could be in it);
+# between the two, the event whose data is too deep is refused alone, with its reason.
+MAX_PAYLOAD_DEPTH: Final = 16
 # CONTRACT §5.9: quarantine keeps at most the first 64 KB of a payload, with its size and SHA-256.
 QUARANTINE_KEEP_BYTES: Final = 64 * 1024
 

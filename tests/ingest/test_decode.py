@@ -187,3 +187,93 @@ def test_arbitrary_bytes_never_raise(topic: str, payload: bytes) -> None:
 def test_arbitrary_json_never_raises(topic: str, body: object) -> None:
     payload = json.dumps(body).encode()  # stdlib: also integers past 64 bits
     _check_total(decoder._decode(topic, payload, NOW, NOW, 256 * 1024))
+
+
+# -- CONTRACT §5.9: limits on device data ------------------------------------------------------
+
+EVENT = "dolbom/v1/spk-1/event"
+
+
+def _nested(depth: int) -> dict[str, object]:
+    value: dict[str, object] = {"x": 1}
+    for _ in range(depth - 1):
+        value = {"a": value}
+    return value
+
+
+def test_event_data_at_the_depth_limit_is_kept_and_one_deeper_is_bad_shape() -> None:
+    kept = one(EVENT, {"ts": NOW_MS, "type": "sos", "data": _nested(8)})
+    assert len(kept.events) == 1 and not kept.rejects
+    batch = one(EVENT, [{"ts": NOW_MS, "type": "sos", "data": _nested(9)},
+                        {"ts": NOW_MS - 1, "type": "motion"}])
+    assert [e.type for e in batch.events] == ["motion"]  # the valid part of the batch is kept
+    assert codes(batch) == [Q.BAD_SHAPE]
+    assert batch.rejects[0].reason == "item 1 of 2: event data nested more than 8 levels deep"
+
+
+def test_a_message_nested_past_any_valid_shape_is_refused_whole_without_recursion() -> None:
+    deep = b'{"ts":%d,"type":"sos","data":' % NOW_MS + b'{"a":' * 300 + b"1" + b"}" * 301
+    result = decode(EVENT, deep, NOW, NOW)
+    assert codes(result) == [Q.BAD_SHAPE] and not result.events
+    assert "nested more than 16 levels" in result.rejects[0].reason
+    assert result.rejects[0].payload == deep
+
+
+def test_event_data_over_4_kb_is_too_large() -> None:
+    result = one(EVENT, {"ts": NOW_MS, "type": "checkin", "data": {"note": "x" * 4100}})
+    assert codes(result) == [Q.TOO_LARGE] and "exceeds 4096 bytes" in result.rejects[0].reason
+    assert len(one(EVENT, {"ts": NOW_MS, "type": "checkin",
+                           "data": {"note": "x" * 4000}}).events) == 1
+
+
+@pytest.mark.parametrize("payload", [
+    b'{"ts":%d,"type":"sos","type":"motion"}' % NOW_MS,
+    b'{"ts":%d, "type" : "sos", "type":"motion"}' % NOW_MS,
+    b'[{"ts":%d,"type":"sos","data":{"a":1,"b":{"c":1,"c":2}}}]' % NOW_MS,
+    b'{"ts":%d,"type":"sos","data":{"k":"x\\":","k":1}}' % NOW_MS,  # a '":' inside a string
+])
+def test_a_duplicate_key_anywhere_refuses_the_message(payload: bytes) -> None:
+    result = decode(EVENT, payload, NOW, NOW)
+    assert codes(result) == [Q.BAD_SHAPE] and not result.events
+    assert "duplicate key" in result.rejects[0].reason
+
+
+@settings(max_examples=300, suppress_health_check=list(HealthCheck), deadline=None)
+@given(st.recursive(
+    st.none() | st.integers(-5, 5) | st.sampled_from(['a":', 'b', '":', '\\"']),
+    lambda children: st.lists(children, max_size=3) | st.lists(
+        st.tuples(st.sampled_from(["a", "b", 'a":', "c"]), children), max_size=4),
+    max_leaves=12), st.booleans())
+def test_duplicate_keys_are_found_exactly(tree: object, spaced: bool) -> None:
+    """The key-count shortcut agrees with an exact parser on texts built with and without
+    duplicates, with '":' inside strings and with spaced separators."""
+    def text(node: object) -> str:
+        if isinstance(node, list) and node and isinstance(node[0], tuple):
+            sep = " : " if spaced else ":"
+            return "{" + ",".join(json.dumps(k) + sep + text(v) for k, v in node) + "}"
+        if isinstance(node, list):
+            return "[" + ",".join(text(v) for v in node) + "]"
+        return json.dumps(node)
+
+    body = text(tree)
+    pairs_seen: list[bool] = []
+
+    def hook(pairs: list[tuple[str, object]]) -> dict[str, object]:
+        pairs_seen.append(len({k for k, _ in pairs}) != len(pairs))
+        return dict(pairs)
+
+    json.loads(body, object_pairs_hook=hook)
+    has_duplicate = any(pairs_seen)
+    payload = b'{"ts":%d,"type":"checkin","data":{"x":%s}}' % (NOW_MS, body.encode())
+    result = decode(EVENT, payload, NOW, NOW)
+    duplicate_refused = any("duplicate key" in r.reason for r in result.rejects)
+    assert duplicate_refused == has_duplicate
+
+
+def test_command_topic_is_acknowledged_without_a_trace_and_wrong_sub_topics_are_bad_topic(
+) -> None:
+    command = one("dolbom/v1/spk-1/command", {"id": "c1", "type": "say", "text": "hi"})
+    assert command.kind is TopicKind.COMMAND and command.device_id is None
+    assert not command.rejects and command.accepted == 0
+    for topic in ("dolbom/v1/band-1/readings", "dolbom/v1/band-1/reading/x"):
+        assert codes(one(topic, {"ts": NOW_MS, "values": {"heart_rate": 70}})) == [Q.BAD_TOPIC]

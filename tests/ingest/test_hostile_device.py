@@ -70,7 +70,7 @@ def test_deep_sos_is_quarantined_and_the_region_keeps_its_live_alerts(
         wait_until(lambda: len(quarantined(db, topic)) == 2, 30, "both quarantined")
         reasons = sorted(reason for _, reason, _ in quarantined(db, topic))
         assert [code for code, _, _ in quarantined(db, topic)] == ["bad_shape", "bad_shape"]
-        assert reasons == ["JSON nested more than 10 levels deep (an event's data may nest at "
+        assert reasons == ["JSON nested more than 16 levels deep (an event's data may nest at "
                            "most 8)", "event data nested more than 8 levels deep"]
         assert scalar(db, "SELECT count(*) FROM alerts") == 0
         assert scalar(db, "SELECT count(*) FROM events") == 0
