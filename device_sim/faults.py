@@ -109,6 +109,30 @@ def _wrong_device(device: str, at: datetime, r: np.random.Generator) -> tuple[st
                                "values": {"heart_rate": 70}}), Q.WRONG_DEVICE)
 
 
+def _deep_data(device: str, at: datetime, r: np.random.Generator) -> tuple[str, bytes, Q]:
+    data: dict[str, Any] = {"phrase": "help me"}
+    for _ in range(wire.MAX_EVENT_DATA_DEPTH):  # one level past the limit (CONTRACT §5.9)
+        data = {"context": data}
+    return wire.event_topic(device), orjson.dumps({"ts": _ms(at), "type": "sos",
+                                                   "data": data}), Q.BAD_SHAPE
+
+
+def _large_data(device: str, at: datetime, r: np.random.Generator) -> tuple[str, bytes, Q]:
+    data = {"transcript": "x" * (wire.MAX_EVENT_DATA_BYTES + 1)}
+    return wire.event_topic(device), orjson.dumps({"ts": _ms(at), "type": "checkin",
+                                                   "data": data}), Q.TOO_LARGE
+
+
+def _duplicate_key(device: str, at: datetime, r: np.random.Generator) -> tuple[str, bytes, Q]:
+    body = b'{"ts":%d,"type":"sos","type":"motion"}' % _ms(at)  # neither may be taken
+    return wire.event_topic(device), body, Q.BAD_SHAPE
+
+
+def _wrong_sub_topic(device: str, at: datetime, r: np.random.Generator) -> tuple[str, bytes, Q]:
+    body = orjson.dumps({"ts": _ms(at), "values": {"heart_rate": 70}})
+    return f"{wire.TOPIC_PREFIX}/{device}/readings", body, Q.BAD_TOPIC
+
+
 FAULTS: dict[str, Fault] = {
     "malformed_json": _malformed,
     "not_utf8": _not_utf8,
@@ -125,6 +149,10 @@ FAULTS: dict[str, Fault] = {
     "bad_topic": _bad_topic,
     "unknown_device": _unknown_device,
     "wrong_device": _wrong_device,
+    "deep_event_data": _deep_data,
+    "large_event_data": _large_data,
+    "duplicate_key": _duplicate_key,
+    "wrong_sub_topic": _wrong_sub_topic,
 }
 ACCEPTED_FAULTS = ("duplicate", "out_of_order")
 
