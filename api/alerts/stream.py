@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -211,11 +211,13 @@ async def replay(
 
 
 async def event_stream(
-    hub: AlertHub, subscriber: Subscriber, last_event_id: int | None
+    hub: AlertHub, subscriber: Subscriber, last_event_id: int | None,
+    still_allowed: Callable[[], Awaitable[bool]] | None = None,
 ) -> AsyncIterator[bytes]:
     """The SSE body for one client (subscribed before its headers are sent, so nothing
     committed after the client sees the stream open is missed): missed changes, then live
-    ones, with heartbeats."""
+    ones, with heartbeats. Before each live message and heartbeat it asks ``still_allowed``
+    and ends when that says no (the caller's token was revoked or its user deactivated)."""
     principal = subscriber.principal
     try:
         sent_up_to = 0
@@ -230,9 +232,13 @@ async def event_stream(
             try:
                 change_id, message = await asyncio.wait_for(subscriber.queue.get(), HEARTBEAT_S)
             except TimeoutError:
+                if still_allowed is not None and not await still_allowed():
+                    break
                 yield b": heartbeat\n\n"
                 continue
             if change_id > sent_up_to and message:
+                if still_allowed is not None and not await still_allowed():
+                    break
                 yield message
     finally:
         hub.unsubscribe(subscriber)

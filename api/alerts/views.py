@@ -65,8 +65,13 @@ async def stream_alerts(
     await record(conn, user, "stream_alerts", resource="alerts/stream", client_addr=addr,
                  detail={"last_event_id": resume})
     hub = request.app.state.hub
+    tokens = request.app.state.tokens
+
+    async def still_allowed() -> bool:  # a revoked token ends the stream (api/auth/tokens.py)
+        return await tokens.still_works(user, hub.pool)
+
     return StreamingResponse(
-        event_stream(hub, hub.subscribe(user), resume),
+        event_stream(hub, hub.subscribe(user), resume, still_allowed),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

@@ -9,11 +9,13 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
+from api.alerts import stream as stream_module
 from api.app import create_app
 from api.auth.tokens import VERSION_TTL_S
 from api.deps import TOKEN_COOKIE
 from dolbom.config import Settings
-from tests.api.conftest import PASSWORD, World
+from tests.api.conftest import PASSWORD, LiveServer, World, open_alert
+from tests.api.test_stream import SseClient
 
 
 def _login(client: TestClient, username: str, password: str = PASSWORD) -> dict[str, str]:
@@ -201,3 +203,34 @@ def test_another_api_process_refuses_the_token_within_the_cache_ttl(
     while second_client.get("/v1/enrollees", headers=worker).status_code != 401:
         assert time.monotonic() < deadline, "the other process still accepts the token"
         time.sleep(0.1)
+
+
+def test_an_open_stream_ends_when_its_user_is_deactivated(
+    live_server: LiveServer, world: World, db: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import httpx
+
+    # Through this process: the next alert is not delivered, the stream ends.
+    stream = SseClient(live_server.url, world.token("cw_a1"))
+    try:
+        assert httpx.patch(f"{live_server.url}/v1/users/{world.ids['cw_a1']}", json={"active": False},
+                           headers=world.headers("staff_a")).status_code == 200
+        open_alert(db, world.enrollees["a1"])
+        stream.thread.join(timeout=5)
+        assert not stream.thread.is_alive(), "the stream went on"
+        assert stream.alerts(0, timeout=0.1) == []
+        assert not [m for m in list(stream.messages.queue) if m.get("event") == "alert"]
+    finally:
+        stream.close()
+
+    # Elsewhere (another API process, here the database itself): at the next heartbeat past
+    # the cache's lifetime, with no alert at all.
+    monkeypatch.setattr(stream_module, "HEARTBEAT_S", 0.2)
+    quiet = SseClient(live_server.url, world.token("cw_a2"))
+    try:
+        db.execute("UPDATE users SET token_version = token_version + 1 WHERE id = %s",
+                   (world.ids["cw_a2"],))
+        quiet.thread.join(timeout=VERSION_TTL_S + 3)
+        assert not quiet.thread.is_alive(), "the stream went on"
+    finally:
+        quiet.close()
