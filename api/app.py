@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -22,6 +22,7 @@ from api.audit.views import router as audit_router
 from api.auth.limiter import LoginLimiter
 from api.auth.tokens import Tokens
 from api.auth.views import router as auth_router
+from api.bodies import no_duplicate_keys
 from api.db import open_pool
 from api.devices.views import router as devices_router
 from api.docs import DOCS_ASSETS_DIR, DOCS_ASSETS_URL
@@ -66,6 +67,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,  # api.docs serves /docs and /redoc with local assets and no inline script
         redoc_url=None,
+        dependencies=[Depends(no_duplicate_keys)],  # a JSON key given twice is a 422
     )
     app.state.settings = settings
     app.state.login_limiter = LoginLimiter()

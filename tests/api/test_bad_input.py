@@ -302,3 +302,26 @@ def test_data_error_mapping_is_in_our_words() -> None:
         "a date or time in the request is out of range")
     assert data_error_detail(psycopg.DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes")) == (
         "a value in the request is not valid")
+
+
+# --- JSON bodies ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("body", [
+    b'{"name": "a", "name": "b"}',
+    b'{"name": "a", "timezone": "Asia/Seoul", "timezone": "UTC"}',
+    b'{"name": "a", "x": {"k": 1, "k": 2}}',
+])
+def test_a_json_key_given_twice_is_422(client: TestClient, world: World, body: bytes) -> None:
+    for content_type in ("application/json", "application/merge-patch+json", None):
+        headers = world.headers("admin") | ({"Content-Type": content_type} if content_type else {})
+        response = client.post("/v1/regions", content=body, headers=headers)
+        assert response.status_code == 422, (content_type, response.text)
+        assert "more than once" in response.json()["detail"], response.text
+    assert client.get("/v1/enrollees", headers=world.headers("admin")).status_code == 200
+
+
+def test_nested_json_bodies_are_a_4xx(client: TestClient, world: World) -> None:
+    headers = {**world.headers("admin"), "Content-Type": "application/json"}
+    for body in (b"[" * 100_000 + b"]" * 100_000, b'{"name":' * 50_000 + b"1" + b"}" * 50_000):
+        response = client.post("/v1/regions", content=body, headers=headers)
+        assert 400 <= response.status_code < 500, response.text
