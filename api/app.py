@@ -34,6 +34,7 @@ from api.middleware import BodyLimit, RequestMetrics, SecurityHeaders
 from api.readings.views import router as readings_router
 from api.responses import document_common_errors
 from api.users.views import router as users_router
+from api.web.csrf import CookieOriginGuard
 from api.web.views import router as web_router
 from dolbom import __version__
 from dolbom.config import Settings
@@ -101,6 +102,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def root() -> RedirectResponse:
         return RedirectResponse("/app", status_code=307)
 
+    app.add_middleware(CookieOriginGuard)  # cookie-carried changes from another site: 403
     app.add_middleware(RequestMetrics, requests=app.state.metrics.requests,
                        latency=app.state.metrics.latency)
     app.add_middleware(BodyLimit)

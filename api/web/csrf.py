@@ -10,20 +10,28 @@ Two checks, as OWASP's CSRF Prevention Cheat Sheet advises:
   ``CSRF_FIELD``; a post must carry both, equal. Another site can make a browser post a
   form, but can neither read the token nor set the cookie.
 
-The API's own POSTs take JSON (or OAuth2's form at ``/v1/auth/token``, which sets no cookie),
-so they need no token: a cross-site form cannot send ``application/json`` without a preflight,
-and the token cookie is SameSite=Strict.
+The API needs no token: the token cookie is SameSite=Strict, and its bodies are JSON, which a
+cross-site form cannot send without a CORS preflight. Some of its POSTs take no body, though
+(``/v1/users/{id}/revoke-tokens``), so ``CookieOriginGuard`` also refuses, with a JSON 403,
+any request that changes something with the cookie (not a bearer token) from another origin.
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
 import re
 import secrets
 from urllib.parse import urlsplit
 
+from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api.deps import TOKEN_COOKIE
+
+log = logging.getLogger(__name__)
 
 CSRF_COOKIE = "dolbom_csrf"
 CSRF_FIELD = "csrf_token"
@@ -55,20 +63,56 @@ def _host(value: str) -> str:
     return value
 
 
-def refusal(request: Request, submitted: str | None) -> str | None:
-    """Why this form post is refused (for the log), or None when it may go on."""
-    own = _host(request.headers.get("host", ""))
-    origin = request.headers.get("origin")
+def foreign_origin(headers: Headers) -> str | None:
+    """Why the request's ``Origin`` (or else ``Referer``) is not its own ``Host``, or None."""
+    own = _host(headers.get("host", ""))
+    origin = headers.get("origin")
     if origin is not None:
         if origin == "null" or _host(urlsplit(origin).netloc) != own:
             return f"origin {origin[:100]!r} is not this site"
-    else:
-        referer = request.headers.get("referer")
-        if referer is not None and _host(urlsplit(referer).netloc) != own:
-            return "referer is not this site"
+        return None
+    referer = headers.get("referer")
+    if referer is not None and _host(urlsplit(referer).netloc) != own:
+        return "referer is not this site"
+    return None
+
+
+def refusal(request: Request, submitted: str | None) -> str | None:
+    """Why this form post is refused (for the log), or None when it may go on."""
+    if why := foreign_origin(request.headers):
+        return why
     cookie = request.cookies.get(CSRF_COOKIE)
     if not cookie or not submitted:
         return "no CSRF token" if not submitted else "no CSRF cookie"
     if not hmac.compare_digest(cookie.encode(), submitted.encode()):
         return "CSRF token does not match its cookie"
     return None
+
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class CookieOriginGuard:
+    """403 for a request that changes something with the web app's cookie, from another origin.
+
+    A bearer token (``Authorization``) is never sent by a browser on its own, so such requests
+    pass; so does anything under ``/app``, whose forms answer an HTML page of their own.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (scope["type"] == "http" and scope["method"] not in _SAFE_METHODS
+                and not scope["path"].startswith("/app/")):
+            request = Request(scope)
+            if TOKEN_COOKIE in request.cookies and "authorization" not in request.headers:
+                why = foreign_origin(request.headers)
+                if why is not None:
+                    log.warning("%s %s with the session cookie refused: %s",
+                                scope["method"], scope["path"], why)
+                    response = JSONResponse(
+                        {"detail": "cross-site request refused: send it from this site"}, 403)
+                    await response(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)

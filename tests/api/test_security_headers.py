@@ -207,3 +207,27 @@ def test_logout_needs_the_token_too(client: TestClient, world: World) -> None:
                       follow_redirects=False)
     assert out.status_code == 303
     assert client.get("/app", follow_redirects=False).status_code == 303
+
+
+def test_cookie_carried_changes_from_another_site_are_refused(client: TestClient, world: World,
+                                                               db: psycopg.Connection) -> None:
+    """A POST without a body takes any content type: the session cookie alone must not do."""
+    target = f"/v1/users/{world.ids['cw_a2']}/revoke-tokens"
+    client.cookies.set("dolbom_token", world.token("admin"))
+    for headers in ({"origin": "https://evil.example"}, {"referer": "https://evil.example/x"},
+                    {"origin": "null"}):
+        refused = client.post(target, headers={"content-type": "text/plain", **headers})
+        assert refused.status_code == 403, headers
+        assert refused.json() == {"detail": "cross-site request refused: send it from this site"}
+        assert_secured(refused)
+    version = db.execute("SELECT token_version FROM users WHERE id = %s", (world.ids["cw_a2"],)).fetchone()
+    assert client.post(target, headers={"origin": ORIGIN}).status_code == 200  # the app's own
+    assert db.execute("SELECT token_version FROM users WHERE id = %s",
+                      (world.ids["cw_a2"],)).fetchone() != version
+    # A bearer token is never sent by a browser on its own: no origin check for it.
+    client.cookies.clear()
+    assert client.post(target, headers={**world.headers("admin"),
+                                        "origin": "https://tool.example"}).status_code == 200
+    # Reads are not changed by it (GET with a foreign Referer is an ordinary link).
+    client.cookies.set("dolbom_token", world.token("cw_a1"))
+    assert client.get("/v1/alerts", headers={"referer": "https://evil.example/"}).status_code == 200
