@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
@@ -140,7 +141,15 @@ async def stored_reports(region_id: IdPath, request: Request, principal: StaffUs
 
 def _stored_body(url: str, report_id: int, fmt: str) -> tuple[int, bytes] | None:
     with connect(url, autocommit=True) as conn:
-        return queries.stored_report_body(conn, report_id, fmt)
+        if fmt != "csv":
+            return queries.stored_report_body(conn, report_id, fmt)
+        # The CSV is written again from the stored report, so one stored before cells were
+        # neutralised (reports.render.neutralised) is served neutralised too.
+        found = queries.stored_report_body(conn, report_id, "json")
+        if found is None:
+            return None
+        region_id, report = found
+        return region_id, render(orjson.loads(report), "csv")
 
 
 @router.get("/stored/{report_id}", responses={200: {"content": {m: {} for m in MEDIA_TYPES.values()}}})

@@ -157,6 +157,13 @@ def test_monthly_job_stores_last_month_for_every_region(
     assert stored.status_code == 200 and stored.json()["adherence"]["bp"]["days"] == 40
     pdf = client.get(items[0]["href"], headers={**staff, "Accept": "application/pdf"})
     assert pdf.content.startswith(b"%PDF")
+    # A CSV stored before formula cells were neutralised is served neutralised (issue 12).
+    db.execute("UPDATE stored_reports SET csv = %s, report = jsonb_set(report,"
+               " '{enrollees_detail,0,name}', '\"=HYPERLINK(1)\"') WHERE id = %s",
+               ("enrollee_id,name\r\n1,=HYPERLINK(1)\r\n", items[0]["id"]))
+    as_csv = client.get(items[0]["href"], headers={**staff, "Accept": "text/csv"})
+    rows = list(csv.DictReader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
+    assert rows[0]["name"] == "'=HYPERLINK(1)" and rows[-1]["enrollee_id"] == "TOTAL"
     other = db.execute(
         "SELECT id FROM stored_reports WHERE region_id = %s", (known.other_region_id,)
     ).fetchone()
