@@ -49,6 +49,15 @@ def _digits(value: object) -> object:
     return value
 
 
+def _true_or_false(value: object) -> object:
+    """Query text ``true`` or ``false`` (pydantic alone also takes ``1``, ``yes``, ``on``, ``t``...)."""
+    if isinstance(value, str):
+        if value not in ("true", "false"):
+            raise ValueError("must be true or false")
+        return value == "true"
+    return value
+
+
 def in_range(value: datetime) -> datetime:
     """``value`` if it lies between 1900-01-01 and 9999-12-31 in UTC; else ValueError."""
     try:
@@ -75,6 +84,7 @@ Instant = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(in
 Digits = BeforeValidator(_digits)  # any integer query parameter: Annotated[int, Ge, Le, Digits]
 IdQuery = Annotated[int, Ge(1), Le(INT4), Digits]
 BigIdQuery = Annotated[int, Ge(1), Le(INT8), Digits]
+QueryBool = Annotated[bool, BeforeValidator(_true_or_false)]
 IdPath = Annotated[IdQuery, Path()]
 BigIdPath = Annotated[BigIdQuery, Path()]
 AlertIdPath = BigIdPath

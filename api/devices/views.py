@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from api.deps import ClientAddr, Conn, StaffUser
 from api.devices import service
 from api.devices.models import Device, DeviceIn
-from api.fields import IdQuery
+from api.fields import IdQuery, QueryBool
 from api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from api.responses import errors
 from dolbom.wire import DeviceKind
@@ -29,8 +29,8 @@ async def list_devices(
     user: StaffUser,
     enrollee_id: Annotated[IdQuery | None, Query()] = None,
     kind: DeviceKind | None = None,
-    online: bool | None = None,
-    include_removed: bool = False,
+    online: QueryBool | None = None,
+    include_removed: QueryBool = False,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[Device]:

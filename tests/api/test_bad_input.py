@@ -204,6 +204,17 @@ def test_query_integers_take_plain_digits_only(client: TestClient, world: World,
     assert good.status_code == 200 and good.json()["items"]
 
 
+@pytest.mark.parametrize("junk", ["1", "0", "yes", "on", "t", "True", "TRUE", ""])
+def test_query_booleans_are_true_or_false(client: TestClient, world: World, junk: str) -> None:
+    for name in ("online", "include_removed"):
+        response = client.get("/v1/devices", params={name: junk}, headers=world.headers("admin"))
+        assert response.status_code == 422, (name, junk, response.text)
+    for value in ("true", "false"):
+        response = client.get("/v1/devices", params={"include_removed": value, "online": value},
+                              headers=world.headers("admin"))
+        assert response.status_code == 200, response.text
+
+
 def test_path_ids_take_plain_digits_only(client: TestClient, world: World) -> None:
     a1 = world.enrollees["a1"]
     for path in (f"/v1/enrollees/{a1}.0", f"/v1/enrollees/+{a1}", "/v1/enrollees/1_0",
