@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -27,6 +26,7 @@ from api.devices.service import devices_of
 from api.enrollees.service import read_enrollee
 from api.errors import LoginRequired, NotFound, TooManyAttempts, Unauthorized
 from api.fields import IdPath
+from api.jsonresp import dumps
 from api.principal import Principal, region_scope
 from api.readings import service as readings_service
 from api.web import charts, csrf, queries
@@ -135,7 +135,7 @@ async def inbox(request: Request, conn: Conn, user: WebUser, addr: ClientAddr) -
 
 def _script_json(value: Any) -> Markup:
     """JSON safe inside a <script> element: no "<" can end it or open a comment."""
-    return Markup(orjson.dumps(value).decode().replace("<", "\\u003c"))
+    return Markup(dumps(value).decode().replace("<", "\\u003c"))
 
 
 def _chart_thresholds(metric: str, effective: dict[str, float]) -> list[tuple[str, float]]:
