@@ -41,6 +41,7 @@ class AlertKind(StrEnum):
     DEVICE_OFFLINE = "device_offline"
     LOW_BATTERY = "low_battery"
     NO_DATA = "no_data"
+    RISING_BLOOD_PRESSURE = "rising_blood_pressure"
 
 
 # Kinds raised on arrival by ingest (DESIGN: "stream where lives depend on it").
@@ -66,4 +67,37 @@ DEFAULT_SEVERITY: Final[dict[AlertKind, Severity]] = {
     AlertKind.DEVICE_OFFLINE: Severity.LOW,
     AlertKind.LOW_BATTERY: Severity.LOW,
     AlertKind.NO_DATA: Severity.MEDIUM,
+    AlertKind.RISING_BLOOD_PRESSURE: Severity.MEDIUM,
 }
+
+# What a care worker reads for each kind, (Korean, English): the one catalogue that the web
+# app, the reports and the API's labels take. A kind without both is a test failure.
+KIND_LABELS: Final[dict[AlertKind, tuple[str, str]]] = {
+    AlertKind.SOS: ("응급 호출", "SOS"),
+    AlertKind.FALL: ("낙상", "Fall"),
+    AlertKind.HYPERTENSIVE_CRISIS: ("고혈압 위기", "Hypertensive crisis"),
+    AlertKind.HYPOGLYCEMIA: ("저혈당", "Hypoglycemia"),
+    AlertKind.HYPERGLYCEMIA: ("고혈당", "Hyperglycemia"),
+    AlertKind.LOW_SPO2: ("산소포화도 저하", "Low SpO2"),
+    AlertKind.BRADYCARDIA: ("서맥", "Bradycardia"),
+    AlertKind.TACHYCARDIA: ("빈맥", "Tachycardia"),
+    AlertKind.FEVER: ("발열", "Fever"),
+    AlertKind.RAPID_WEIGHT_GAIN: ("급격한 체중 증가", "Rapid weight gain"),
+    AlertKind.INACTIVITY: ("활동 없음", "Inactivity"),
+    AlertKind.NIGHT_WANDERING: ("야간 배회", "Night wandering"),
+    AlertKind.ROUTINE_CHANGE: ("생활 패턴 변화", "Routine change"),
+    AlertKind.DECLINING_ACTIVITY: ("활동 감소", "Declining activity"),
+    AlertKind.MISSED_CHECKINS: ("안부 확인 누락", "Missed check-ins"),
+    AlertKind.DEVICE_OFFLINE: ("기기 연결 끊김", "Device offline"),
+    AlertKind.LOW_BATTERY: ("배터리 부족", "Low battery"),
+    AlertKind.NO_DATA: ("자료 없음", "No data"),
+    AlertKind.RISING_BLOOD_PRESSURE: ("혈압 상승 추세", "Rising blood pressure"),
+}
+
+def kind_label(kind: str, lang: str = "ko") -> str:
+    """A kind's label in ``lang`` ("ko" or "en"); an unknown kind is shown as it is."""
+    try:
+        pair = KIND_LABELS[AlertKind(kind)]
+    except ValueError:
+        return kind
+    return pair[1] if lang == "en" else pair[0]

@@ -4,26 +4,10 @@ from __future__ import annotations
 
 from typing import Final
 
-KIND_KO: Final[dict[str, str]] = {
-    "sos": "긴급호출",
-    "fall": "낙상",
-    "hypertensive_crisis": "고혈압 위기",
-    "hypoglycemia": "저혈당",
-    "hyperglycemia": "고혈당",
-    "low_spo2": "산소포화도 저하",
-    "bradycardia": "서맥",
-    "tachycardia": "빈맥",
-    "fever": "발열",
-    "rapid_weight_gain": "급격한 체중 증가",
-    "inactivity": "무활동",
-    "night_wandering": "야간 배회",
-    "routine_change": "생활패턴 변화",
-    "declining_activity": "활동량 감소",
-    "missed_checkins": "안부 무응답",
-    "device_offline": "기기 연결 끊김",
-    "low_battery": "배터리 부족",
-    "no_data": "데이터 없음",
-}
+from dolbom.alerts import KIND_LABELS
+
+# Alert kinds from the one catalogue (dolbom.alerts.KIND_LABELS).
+KIND_KO: Final[dict[str, str]] = {kind.value: pair[0] for kind, pair in KIND_LABELS.items()}
 
 SEVERITY_KO: Final[dict[str, str]] = {
     "critical": "위급",

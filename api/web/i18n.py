@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from dolbom.alerts import KIND_LABELS
+
 LANGS: Final = ("ko", "en")
 LANG_COOKIE: Final = "dolbom_lang"
 
@@ -84,24 +86,6 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "out_device_issue": ("기기 문제", "Device issue"),
     "out_no_action_needed": ("조치 불필요", "No action needed"),
     "out_other": ("기타", "Other"),
-    "kind_sos": ("응급 호출", "SOS"),
-    "kind_fall": ("낙상", "Fall"),
-    "kind_hypertensive_crisis": ("고혈압 위기", "Hypertensive crisis"),
-    "kind_hypoglycemia": ("저혈당", "Hypoglycemia"),
-    "kind_hyperglycemia": ("고혈당", "Hyperglycemia"),
-    "kind_low_spo2": ("산소포화도 저하", "Low SpO2"),
-    "kind_bradycardia": ("서맥", "Bradycardia"),
-    "kind_tachycardia": ("빈맥", "Tachycardia"),
-    "kind_fever": ("발열", "Fever"),
-    "kind_rapid_weight_gain": ("급격한 체중 증가", "Rapid weight gain"),
-    "kind_inactivity": ("활동 없음", "Inactivity"),
-    "kind_night_wandering": ("야간 배회", "Night wandering"),
-    "kind_routine_change": ("생활 패턴 변화", "Routine change"),
-    "kind_declining_activity": ("활동 감소", "Declining activity"),
-    "kind_missed_checkins": ("안부 확인 누락", "Missed check-ins"),
-    "kind_device_offline": ("기기 연결 끊김", "Device offline"),
-    "kind_low_battery": ("배터리 부족", "Low battery"),
-    "kind_no_data": ("자료 없음", "No data"),
     "m_heart_rate": ("심박수", "Heart rate"),
     "m_spo2": ("산소포화도", "SpO2"),
     "m_respiratory_rate": ("호흡수", "Respiratory rate"),
@@ -115,6 +99,8 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "m_room_temp": ("실내 온도", "Room temperature"),
     "m_humidity": ("습도", "Humidity"),
 }
+# Alert kinds from the one catalogue (dolbom.alerts.KIND_LABELS).
+TEXT.update({f"kind_{kind.value}": pair for kind, pair in KIND_LABELS.items()})
 
 
 def pick_lang(query: str | None, cookie: str | None, accept_language: str | None) -> str:
