@@ -1,13 +1,12 @@
-"""User accounts: password hashing (argon2id, memory-hard) and creation.
+"""User accounts' rules: roles, name and password rules, password hashing (argon2id).
 
-Shared by ``dolbom user add`` and the API's ``POST /v1/users``.
+Pure (no SQL): shared by ``dolbom user add`` (store.accounts) and the API's users endpoints.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-import psycopg
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -47,30 +46,3 @@ def check_new_user(username: str, password: str, role: str) -> None:
         raise AccountError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     if len(password) < MIN_PASSWORD_LEN:
         raise AccountError(f"password must be at least {MIN_PASSWORD_LEN} characters")
-
-
-def create_user(
-    conn: psycopg.Connection,
-    username: str,
-    password: str,
-    role: str,
-    region_id: int | None = None,
-    display_name: str | None = None,
-) -> int:
-    """Insert a user and return its id; raise ``AccountError`` on a taken name or bad input."""
-    check_new_user(username, password, role)
-    username = clean_name(username, "username")
-    if role in ("care_worker", "center_staff") and region_id is None:
-        raise AccountError(f"a {role} needs a region")
-    try:
-        row = conn.execute(
-            "INSERT INTO users (username, password_hash, role, region_id, display_name) "
-            "VALUES (%s, %s, %s, %s, %s) RETURNING id",
-            (username, hash_password(password), role, region_id, display_name),
-        ).fetchone()
-    except psycopg.errors.UniqueViolation as error:
-        raise AccountError(f"user {username!r} already exists") from error
-    except psycopg.errors.ForeignKeyViolation as error:
-        raise AccountError(f"region {region_id} does not exist") from error
-    assert row is not None
-    return int(row[0])

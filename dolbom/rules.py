@@ -7,7 +7,8 @@ web app cannot disagree (``tests/test_rules_agree.py`` pins it):
 - a severe reading is *confirmed* (critical) by another past the line within
   ``CONFIRM_WINDOW_S`` (per kind): ingest on arrival and analytics' vital rules;
 - a device that said it is offline is offline after 15 min; a wearable silent while the home
-  is active, after 6 h: analytics' clock, the reports and the web app;
+  is active (some device of it sent data within the hour), after 6 h: analytics' clock, the
+  reports and the web app;
 - battery low, very low and cleared after a charge at 15 %, 5 % and 30 %: the same three;
 - glucose in range 70-180 mg/dL (ADA 2024 §6, time in range): the reports;
 - the enrollee's timezone when none, or one the system lacks, is stored: Asia/Seoul,
@@ -16,6 +17,7 @@ web app cannot disagree (``tests/test_rules_agree.py`` pins it):
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -40,6 +42,9 @@ WEARABLE_SILENT_H: Final = 6.0
 BATTERY_LOW_PCT: Final = 15
 BATTERY_VERY_LOW_PCT: Final = 5  # "medium" instead of "low"
 BATTERY_CLEAR_PCT: Final = 30  # hysteresis: a low-battery alert clears only after a charge
+# The home is active while some device of it sent data within the hour (analytics' clock:
+# a wearable silent then is off the wrist, not out of the door with its wearer).
+HOME_ACTIVE_WITHIN_S: Final = 3600.0
 
 # ADA Standards of Care 2024 §6 (glycemic goals): time in range 70-180 mg/dL; below 70 is
 # level 1 hypoglycemia.
@@ -72,6 +77,26 @@ def device_offline(*, kind: str, said_offline_s: float | None, silent_s: float |
         return True
     return (kind == "wearable" and home_active and silent_s is not None
             and silent_s > WEARABLE_SILENT_H * 3600.0)
+
+
+def home_active(newest_data_s: float | None) -> bool:
+    """Whether the home counts as active, ``newest_data_s`` seconds after its newest data
+    from any device (None: never seen)."""
+    return newest_data_s is not None and newest_data_s < HOME_ACTIVE_WITHIN_S
+
+
+def device_row_offline(now: datetime, *, kind: str, online: bool | None, status_at: datetime | None,
+                       last_seen: datetime | None, home_seen: datetime | None) -> bool:
+    """``device_offline`` over a row of the ``devices`` table at ``now``: said offline since
+    ``status_at`` (its newest status), silent since ``last_seen``; ``home_seen`` is the newest
+    ``last_seen`` of the enrollee's devices (``home_active``). A device that said offline with
+    no status time did not say when: not offline by that clause (as in analytics)."""
+    def since(then: datetime | None) -> float | None:
+        return None if then is None else (now - then).total_seconds()
+
+    return device_offline(
+        kind=kind, said_offline_s=since(status_at) if online is False else None,
+        silent_s=since(last_seen), home_active=home_active(since(home_seen)))
 
 
 def battery_low(battery: float | None) -> bool:
