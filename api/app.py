@@ -19,8 +19,6 @@ from api.admin.views import router as admin_router
 from api.alerts.stream import AlertHub
 from api.alerts.views import router as alerts_router
 from api.audit.views import router as audit_router
-from api.auth.limiter import LoginLimiter
-from api.auth.tokens import Tokens
 from api.auth.views import router as auth_router
 from api.bodies import no_duplicate_keys
 from api.db import open_pool
@@ -33,6 +31,8 @@ from api.metrics import router as metrics_router
 from api.middleware import BodyLimit, RequestMetrics, SecurityHeaders
 from api.readings.views import router as readings_router
 from api.responses import document_common_errors
+from api.security.limiter import LoginLimiter
+from api.security.tokens import Tokens
 from api.users.views import router as users_router
 from api.web.csrf import CookieOriginGuard
 from api.web.views import router as web_router

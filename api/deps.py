@@ -11,10 +11,10 @@ from psycopg import AsyncConnection
 from psycopg.errors import ReadOnlySqlTransaction
 from psycopg.rows import DictRow
 
-from api.auth.limiter import LoginLimiter
-from api.auth.tokens import Tokens
 from api.errors import Forbidden, Unauthorized
 from api.principal import Principal
+from api.security.limiter import LoginLimiter
+from api.security.tokens import Tokens
 
 TOKEN_COOKIE = "dolbom_token"  # the web app keeps its token in an HttpOnly, SameSite cookie
 
@@ -34,7 +34,7 @@ async def get_conn(request: Request) -> AsyncIterator[AsyncConnection[DictRow]]:
 
 
 def tokens(request: Request) -> Tokens:
-    """The process's token authority (api/auth/tokens.py)."""
+    """The process's token authority (api/security/tokens.py)."""
     return request.app.state.tokens
 
 

@@ -23,7 +23,7 @@ class Principal:
     role: str
     region_id: int | None
     # The user's token version when the token was issued (migration 0051): a token whose
-    # version is no longer the user's is refused (api/auth/tokens.py).
+    # version is no longer the user's is refused (api/security/tokens.py).
     token_version: int = 0
 
     def at_least(self, role: str) -> bool:

@@ -35,8 +35,8 @@ import psycopg
 from fastapi import FastAPI
 from psycopg import sql
 
-from api.auth.service import issue_token
 from api.principal import Principal
+from api.security.tokens import issue_token
 from dolbom.wire import METRIC_BY_NAME
 from store.migrate import migrate
 from store.partitions import ensure_partitions
@@ -196,7 +196,7 @@ def start_api(url: str) -> tuple[subprocess.Popen[bytes], int]:
     env = {**os.environ, "DOLBOM_DATABASE_URL": url, "DOLBOM_API_PORT": str(port),
            "DOLBOM_SECRET_KEY": SECRET, "DOLBOM_LOG_LEVEL": "WARNING",
            "DOLBOM_CONFIG": str(ROOT / "bench" / "no-such-dolbom.toml")}
-    proc = subprocess.Popen([PYTHON, "-m", "dolbom", "api"], cwd=ROOT, env=env)
+    proc = subprocess.Popen([PYTHON, "-m", "command", "api"], cwd=ROOT, env=env)
     _wait_port(port, proc)
     return proc, port
 

@@ -1,5 +1,5 @@
 import sys
 
-from dolbom.cli import main
+from command.cli import main
 
 sys.exit(main())

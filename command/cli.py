@@ -66,7 +66,7 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
-    from dolbom.up import run
+    from command.up import run
 
     return run(settings, demo=args.demo)
 
@@ -78,7 +78,7 @@ def cmd_sim(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_user_add(args: argparse.Namespace, settings: Settings) -> int:
-    from dolbom.accounts import create_user
+    from store.accounts import create_user
     from store.db import transaction
 
     if sys.stdin.isatty():
@@ -94,7 +94,7 @@ def cmd_user_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    from dolbom.reports_cli import run
+    from reports.cli import run
 
     return run(settings, args)
 
@@ -122,14 +122,14 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_device_credentials(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
-    from dolbom.broker_auth import issue_credentials
+    from command.broker_auth import issue_credentials
     from store.db import connect
+    from store.devices import is_provisioned
 
     if not args.unprovisioned:
         with connect(settings.database_url, autocommit=True) as conn:
-            row = conn.execute("SELECT 1 FROM devices WHERE device_id = %s AND removed_at IS NULL",
-                               (args.device_id,)).fetchone()
-        if row is None:
+            provisioned = is_provisioned(conn, args.device_id)
+        if not provisioned:
             print(f"dolbom: device {args.device_id!r} is not provisioned (POST /v1/devices first)",
                   file=sys.stderr)
             return 2

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
-from dolbom.accounts import create_user
+from command.embedded import start_broker, start_postgres, stop_postgres
 from dolbom.config import Settings
-from dolbom.embedded import start_broker, start_postgres, stop_postgres
 from dolbom.errors import BrokerUnavailable, DatabaseUnavailable
 from dolbom.mqtt import check_broker
+from store.accounts import create_user
 from store.db import check, ensure_database, transaction
 from store.migrate import migrate
 
@@ -114,7 +114,7 @@ def run(settings: Settings, *, demo: bool) -> int:
 
     env.update(DOLBOM_DATABASE_URL=db_url, DOLBOM_MQTT_URL=mqtt_url,
                DOLBOM_API_PORT=str(settings.api_port))
-    exe = [sys.executable, "-m", "dolbom"]
+    exe = [sys.executable, "-m", "command"]
     children = [
         Child("ingest", [*exe, "ingest"], env=env),
         Child("analytics", [*exe, "analytics"], env=env),

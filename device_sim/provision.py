@@ -11,7 +11,7 @@ from datetime import datetime
 
 from device_sim import queries
 from device_sim.model import Population
-from dolbom.accounts import create_user
+from store.accounts import create_user
 from store.db import transaction
 
 log = logging.getLogger(__name__)

@@ -1,52 +1,12 @@
-"""User accounts: password hashing (argon2id, memory-hard) and creation.
-
-Shared by ``dolbom user add`` and the API's ``POST /v1/users``.
-"""
+"""Creating user accounts (``dolbom user add``, ``dolbom up``'s first admin, the simulator's
+demo users); the rules and hashing are ``dolbom.accounts``."""
 
 from __future__ import annotations
 
-from typing import Final
-
 import psycopg
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 
-from dolbom.errors import DolbomError
+from dolbom.accounts import AccountError, check_new_user, hash_password
 from dolbom.text import clean_name
-
-ROLES: Final = ("care_worker", "center_staff", "admin")
-MAX_NAME_LEN: Final = 200
-MIN_PASSWORD_LEN: Final = 8
-
-_hasher = PasswordHasher()  # argon2id, 64 MiB, t=3: the library's RFC 9106 low-memory profile
-
-
-class AccountError(DolbomError):
-    """A user could not be created as asked."""
-
-
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def verify_password(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-def check_new_user(username: str, password: str, role: str) -> None:
-    if not 1 <= len(username) <= MAX_NAME_LEN:
-        raise AccountError(f"username must be 1-{MAX_NAME_LEN} characters")
-    try:
-        clean_name(username, "username")  # the API's rule for names (dolbom/text.py)
-    except ValueError as error:
-        raise AccountError(str(error)) from None
-    if role not in ROLES:
-        raise AccountError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
-    if len(password) < MIN_PASSWORD_LEN:
-        raise AccountError(f"password must be at least {MIN_PASSWORD_LEN} characters")
 
 
 def create_user(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import psycopg
 
-from dolbom.accounts import create_user
+from store.accounts import create_user
 
 _seq = itertools.count(1)
 

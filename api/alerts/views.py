@@ -67,7 +67,7 @@ async def stream_alerts(
     hub = request.app.state.hub
     tokens = request.app.state.tokens
 
-    async def still_allowed() -> bool:  # a revoked token ends the stream (api/auth/tokens.py)
+    async def still_allowed() -> bool:  # a revoked token ends the stream (api/security/tokens.py)
         return await tokens.still_works(user, hub.pool)
 
     return StreamingResponse(

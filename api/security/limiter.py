@@ -29,8 +29,8 @@ from typing import Final
 from psycopg import AsyncConnection
 from psycopg.rows import DictRow
 
-from api.auth import queries
 from api.errors import TooManyAttempts
+from api.security import queries
 
 MAX_FAILURES: Final = 5
 MAX_USER_FAILURES: Final = 20

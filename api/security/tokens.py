@@ -16,19 +16,76 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
+import jwt
 import psycopg
 from psycopg import AsyncConnection
 from psycopg.rows import DictRow
 from psycopg_pool import PoolTimeout
 
-from api.auth import queries
-from api.auth.service import issue_token, read_token
 from api.db import Pool
 from api.errors import Unauthorized
-from api.principal import Principal
+from api.principal import ROLE_RANK, Principal
+from api.security import queries
 from dolbom.config import DEV_SECRET, Settings
+
+ALGORITHM = "HS256"
+ISSUER = "dolbom"
+
+
+def issue_token(principal: Principal, secret: str, ttl_minutes: int) -> str:
+    now = datetime.now(UTC)
+    claims = {
+        "iss": ISSUER,
+        "sub": str(principal.user_id),
+        "name": principal.username,
+        "role": principal.role,
+        "region": principal.region_id,
+        "ver": principal.token_version,
+        "iat": now,
+        "exp": now + timedelta(minutes=ttl_minutes),
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+_verified: dict[tuple[str, str], tuple[Principal, float]] = {}
+_VERIFIED_MAX = 10_000
+
+
+def read_token(token: str, secret: str) -> Principal:
+    """The principal a validly signed, unexpired token names; ``Unauthorized`` otherwise.
+
+    Only the token itself: whether its version is still the user's is
+    ``Tokens.principal``'s question. A token already verified is remembered
+    until it expires, so its signature is not re-checked on every request of a busy client.
+    """
+    cached = _verified.get((token, secret))
+    if cached is not None and cached[1] > time.time():
+        return cached[0]
+    principal, expires = _verify(token, secret)
+    if len(_verified) >= _VERIFIED_MAX:
+        _verified.clear()
+    _verified[(token, secret)] = (principal, expires)
+    return principal
+
+
+def _verify(token: str, secret: str) -> tuple[Principal, float]:
+    try:
+        claims = jwt.decode(
+            token, secret, algorithms=[ALGORITHM], issuer=ISSUER,
+            options={"require": ["exp", "sub", "iss", "ver"]},
+        )
+        principal = Principal(int(claims["sub"]), str(claims["name"]), str(claims["role"]),
+                              None if claims.get("region") is None else int(claims["region"]),
+                              int(claims["ver"]))
+        expires = float(claims["exp"])
+    except (jwt.PyJWTError, KeyError, TypeError, ValueError):
+        raise Unauthorized("invalid or expired token") from None
+    if principal.role not in ROLE_RANK:
+        raise Unauthorized("invalid or expired token")
+    return principal, expires
 
 log = logging.getLogger(__name__)
 

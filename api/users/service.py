@@ -4,7 +4,7 @@ Admins manage everyone; centre staff the users of their own region (another regi
 answer 404, an admin 403) and only their ``active`` flag and display name. Every change is
 audited, and every change that must end a user's sessions (deactivation, a new password,
 role or region) bumps their token version; the process forgets the cached version after the
-commit, so their next request answers 401 (api/auth/tokens.py).
+commit, so their next request answers 401 (api/security/tokens.py).
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from psycopg.rows import DictRow
 
 from api.admin.models import User
 from api.audit.service import record
-from api.auth.limiter import LoginLimiter
-from api.auth.tokens import Tokens
 from api.db import durable
 from api.errors import Conflict, Forbidden, Invalid, NotFound
 from api.pagination import IdCursor, decode_cursor, page
 from api.principal import Principal, region_scope
+from api.security.limiter import LoginLimiter
+from api.security.tokens import Tokens
 from api.users import queries
 from api.users.models import PasswordChange, UserPatch
 from dolbom.accounts import hash_password, verify_password

@@ -49,7 +49,7 @@ async def web_user(request: Request, conn: Conn) -> Principal:
     token = request.cookies.get(TOKEN_COOKIE)
     if not token:
         raise LoginRequired("log in first")
-    try:  # revoked tokens and deactivated users too (api/auth/tokens.py)
+    try:  # revoked tokens and deactivated users too (api/security/tokens.py)
         return await request.app.state.tokens.principal(token, conn)
     except Unauthorized:
         raise LoginRequired("session expired") from None

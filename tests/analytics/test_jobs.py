@@ -139,7 +139,7 @@ def test_cli_once_with_now(db_url: str, db: psycopg.Connection, enrollee: int) -
     store_readings(db, meter, enrollee, [(T0, "glucose", 320)])
     env = {**os.environ, "DOLBOM_DATABASE_URL": db_url}
     done = subprocess.run(
-        [sys.executable, "-m", "dolbom", "analytics", "--once", "--now", "2026-11-02T10:05:00+09:00"],
+        [sys.executable, "-m", "command", "analytics", "--once", "--now", "2026-11-02T10:05:00+09:00"],
         env=env,
         capture_output=True,
         text=True,

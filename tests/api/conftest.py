@@ -16,8 +16,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.auth.service import issue_token
 from api.principal import Principal
+from api.security.tokens import issue_token
 from api.server import make_server
 from dolbom.accounts import hash_password
 from dolbom.config import Settings

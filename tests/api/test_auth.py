@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from psycopg.rows import dict_row
 
 from api.app import create_app
-from api.auth import limiter as login_limit
-from api.auth.limiter import LoginLimiter
 from api.errors import TooManyAttempts
+from api.security import limiter as login_limit
+from api.security.limiter import LoginLimiter
 from dolbom.config import Settings
 from tests.api.conftest import PASSWORD, SECRET, LiveServer, World
 

@@ -26,7 +26,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from api.auth.service import issue_token
+from api.security.tokens import issue_token
 from tests.api.conftest import SECRET, LiveServer, World
 
 MAX_EXAMPLES = 30

@@ -27,8 +27,8 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import negative_data_rejection, status_code_conformance
 
-from api.auth.service import issue_token
 from api.pagination import CURSOR_INVALID
+from api.security.tokens import issue_token
 from tests.api.conftest import SECRET, LiveServer, World, open_alert
 
 NEGATIVE_EXAMPLES = 20

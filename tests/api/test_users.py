@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from api.alerts import stream as stream_module
 from api.app import create_app
-from api.auth.tokens import VERSION_TTL_S
 from api.deps import TOKEN_COOKIE
+from api.security.tokens import VERSION_TTL_S
 from dolbom.config import Settings
 from tests.api.conftest import PASSWORD, LiveServer, World, open_alert
 from tests.api.test_stream import SseClient

@@ -10,7 +10,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
-from dolbom.broker_auth import CredentialsError, issue_credentials
+from command.broker_auth import CredentialsError, issue_credentials
 from tests.conftest import Broker
 
 ACL = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto" / "acl"

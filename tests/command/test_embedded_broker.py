@@ -11,7 +11,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from dolbom.embedded import start_broker
+from command.embedded import start_broker
 from tests.conftest import free_port
 
 

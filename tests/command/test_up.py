@@ -28,7 +28,7 @@ def test_up_runs_the_stack_and_the_api_answers_healthz(
            # Unset environment is production: the API needs a secret of its own.
            "DOLBOM_SECRET_KEY": "up-test-secret-of-at-least-32-characters"}
     env.pop("DOLBOM_ENVIRONMENT", None)
-    proc = subprocess.Popen([sys.executable, "-m", "dolbom", "up"], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "command", "up"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
     try:

@@ -172,7 +172,7 @@ def test_unreachable_broker_is_one_line(capsys: pytest.CaptureFixture[str]) -> N
 def test_dolbom_command_passes_options_to_the_simulator(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from dolbom.cli import main as dolbom_main
+    from command.cli import main as dolbom_main
 
     assert dolbom_main(["sim", "--bad-rate", "5"]) == 2
     err = capsys.readouterr().err.strip().splitlines()

@@ -20,7 +20,7 @@ from tests.factories import make_device, make_enrollee
 def _dolbom(*args: str, env: dict[str, str] | None = None,
             stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "DOLBOM_CONFIG": "/nonexistent/dolbom.toml", **(env or {})}
-    return subprocess.run([sys.executable, "-m", "dolbom", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "command", *args], capture_output=True, text=True,
                           env=full_env, input=stdin, timeout=60)
 
 

@@ -77,12 +77,12 @@ def test_the_api_refuses_to_start_without_a_secret_and_warns_in_development(
 ) -> None:
     with pytest.raises(ConfigError, match="DOLBOM_SECRET_KEY"):
         create_app(Settings())
-    with caplog.at_level(logging.WARNING, logger="api.auth.tokens"):
+    with caplog.at_level(logging.WARNING, logger="api.security.tokens"):
         create_app(Settings(environment="development"))
     assert [r.levelname for r in caplog.records] == ["WARNING"]
     assert "public development secret" in caplog.records[0].getMessage()
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="api.auth.tokens"):
+    with caplog.at_level(logging.WARNING, logger="api.security.tokens"):
         create_app(Settings(environment="development", secret_key="a-real-secret"))
     assert caplog.records == []
 
@@ -90,7 +90,7 @@ def test_the_api_refuses_to_start_without_a_secret_and_warns_in_development(
 def _dolbom(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items()
              if k not in ("DOLBOM_ENVIRONMENT", "DOLBOM_SECRET_KEY")}
-    return subprocess.run([sys.executable, "-m", "dolbom", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "command", *args], capture_output=True, text=True,
                           env={**clean, "DOLBOM_CONFIG": "/nonexistent/dolbom.toml", **env},
                           timeout=60)
 

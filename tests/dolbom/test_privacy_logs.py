@@ -16,8 +16,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.auth.service import issue_token
 from api.principal import Principal
+from api.security.tokens import issue_token
 from dolbom.config import Settings
 from tests.conftest import Broker
 from tests.factories import make_device, make_enrollee, make_region, make_user

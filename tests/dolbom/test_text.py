@@ -5,8 +5,9 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from dolbom.accounts import AccountError, check_new_user, create_user
+from dolbom.accounts import AccountError, check_new_user
 from dolbom.text import clean_name, drawable, drawable_tree, storable
+from store.accounts import create_user
 
 
 @pytest.mark.parametrize("name", ["", " ", "\u3000", "\ufeff", "\u200b\u200c\u200d", "\u2060", "\u00ad",

@@ -25,7 +25,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from psycopg import sql
 
-from dolbom.embedded import _pg_bin
+from command.embedded import _pg_bin
 from tests.conftest import Broker, free_port
 from tests.ingest.conftest import scalar, wait_until
 
@@ -175,7 +175,7 @@ class PrivatePostgres:
     """A PostgreSQL cluster of one test module, on a free port, in a directory of its own.
 
     As root, initdb and the server run as the ``postgres`` user (initdb refuses root), as in
-    ``dolbom.embedded``; the directory is therefore made under /tmp, not under pytest's
+    ``command.embedded``; the directory is therefore made under /tmp, not under pytest's
     root-only tmp_path.
     """
 

@@ -21,7 +21,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from dolbom.broker_auth import issue_credentials
+from command.broker_auth import issue_credentials
 from tests.conftest import Broker, free_port
 from tests.factories import make_device, make_enrollee
 from tests.ingest.conftest import IngestProcess, scalar, wait_until

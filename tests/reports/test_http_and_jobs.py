@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 
 import reports.views
 from api.app import create_app
-from api.auth.service import issue_token
 from api.principal import Principal
+from api.security.tokens import issue_token
 from dolbom.config import Settings
 from reports.jobs import generate_monthly
 from tests.factories import make_user

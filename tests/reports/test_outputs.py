@@ -121,7 +121,7 @@ def test_korean_font_comes_from_a_python_package() -> None:
 
 def _dolbom(*args: str, db_url: str) -> subprocess.CompletedProcess[bytes]:
     env = {**os.environ, "DOLBOM_CONFIG": "/nonexistent/dolbom.toml", "DOLBOM_DATABASE_URL": db_url}
-    return subprocess.run([sys.executable, "-m", "dolbom", "report", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "command", "report", *args], capture_output=True,
                           env=env, timeout=120)
 
 
