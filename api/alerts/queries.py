@@ -1,14 +1,13 @@
-"""SQL of alerts. ``{scope}`` is the caller's enrollee predicate (api.principal)."""
+"""Reads of alerts for the API. ``{scope}`` is the caller's enrollee predicate (api.principal).
+
+Every write, and the change feed the stream reads, is the store's (``store.alerts``).
+"""
 
 from __future__ import annotations
 
 from typing import Final
 
-COLUMNS: Final = """
-a.id, a.enrollee_id, e.name AS enrollee_name, a.kind, a.severity, a.status, a.summary,
-a.evidence, a.source, a.occurrences, a.onset_at, a.last_seen_at, a.opened_at, a.updated_at,
-a.acknowledged_at, a.acknowledged_by, a.resolved_at, a.resolved_by, a.outcome, a.snoozed_until
-"""
+from store.alerts.queries import COLUMNS
 
 LIST: Final = """
 SELECT """ + COLUMNS + """
@@ -41,7 +40,8 @@ FROM alerts a JOIN enrollees e ON e.id = a.enrollee_id
 WHERE a.id = %(alert_id)s AND {scope}
 """
 
-# Locks the row: two care workers acting at once are served one after the other.
+# The caller's alert, locked for the action (store.alerts.actions) in the same transaction:
+# not found outside the caller's scope; two people acting at once are served one by one.
 ONE_FOR_UPDATE: Final = """
 SELECT a.id, a.status, a.enrollee_id
 FROM alerts a JOIN enrollees e ON e.id = a.enrollee_id
@@ -49,55 +49,8 @@ WHERE a.id = %(alert_id)s AND {scope}
 FOR UPDATE OF a
 """
 
-ACKNOWLEDGE: Final = """
-UPDATE alerts SET status = 'acknowledged', acknowledged_at = now(), acknowledged_by = %s,
-                  updated_at = now()
-WHERE id = %s
-"""
-
-RESOLVE: Final = """
-UPDATE alerts SET status = 'resolved', resolved_at = now(), resolved_by = %s, outcome = %s,
-                  snoozed_until = NULL, updated_at = now()
-WHERE id = %s
-"""
-
-SNOOZE: Final = """
-UPDATE alerts SET snoozed_until = now() + make_interval(mins => %s), updated_at = now()
-WHERE id = %s
-"""
-
-INSERT_ACTION: Final = """
-INSERT INTO alert_actions (alert_id, action, user_id, note, outcome, detail, client_addr)
-VALUES (%s, %s, %s, %s, %s, %s, %s)
-"""
-
 ACTIONS: Final = """
 SELECT x.id, x.action, x.user_id, u.username, x.note, x.outcome, x.at
 FROM alert_actions x LEFT JOIN users u ON u.id = x.user_id
 WHERE x.alert_id = %s ORDER BY x.at, x.id
-"""
-
-# The stream: one alert with what the fan-out needs to decide who may see it.
-FOR_STREAM: Final = """
-SELECT """ + COLUMNS + """, e.region_id AS scope_region_id, e.care_worker_id AS scope_care_worker_id
-FROM alerts a JOIN enrollees e ON e.id = a.enrollee_id
-WHERE a.id = %s
-"""
-
-# Resume after Last-Event-ID: each alert changed since, once, at its latest change id.
-CHANGED_SINCE: Final = """
-SELECT c.change_id, """ + COLUMNS + """
-FROM (SELECT DISTINCT ON (alert_id) alert_id, id AS change_id
-      FROM alert_changes WHERE id > %(after)s ORDER BY alert_id, id DESC) c
-JOIN alerts a ON a.id = c.alert_id
-JOIN enrollees e ON e.id = a.enrollee_id
-WHERE {scope}
-ORDER BY c.change_id
-LIMIT %(limit)s
-"""
-
-LATEST_CHANGE: Final = "SELECT coalesce(max(id), 0) AS id FROM alert_changes"
-
-CHANGES_AFTER: Final = """
-SELECT id, alert_id FROM alert_changes WHERE id > %s ORDER BY id LIMIT 10000
 """

@@ -1,13 +1,18 @@
-"""Alert inbox and lifecycle: list, acknowledge, resolve, snooze; every action audited."""
+"""Alert inbox and lifecycle: list, acknowledge, resolve, snooze; every action audited.
+
+The API reads and scopes; the actions themselves (and their ``alert_actions`` rows) are the
+store's alerts service (``store.alerts.actions``), in the same durable transaction.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from psycopg import AsyncConnection, sql
 from psycopg.rows import DictRow
-from psycopg.types.json import Jsonb
 
 from api.alerts import queries
 from api.alerts.models import Alert, AlertAction
@@ -16,6 +21,7 @@ from api.db import durable
 from api.errors import Conflict, NotFound
 from api.pagination import BigIdCursor, decode_cursor, page
 from api.principal import Principal, enrollee_scope
+from store.alerts import actions
 
 INBOX_LIMIT = 500
 
@@ -87,18 +93,12 @@ async def _lock(
     return dict(row)
 
 
-async def _trail(
+async def _audit(
     conn: AsyncConnection[DictRow], principal: Principal, alert: dict[str, Any], action: str,
-    client_addr: str | None, note: str | None, outcome: str | None = None,
-    detail: dict[str, Any] | None = None,
+    client_addr: str | None, detail: dict[str, Any] | None,
 ) -> None:
-    await conn.execute(queries.INSERT_ACTION, (
-        alert["id"], action, principal.user_id, note, outcome,
-        Jsonb(detail) if detail else None, client_addr,
-    ))
     await record(conn, principal, f"{action}_alert", enrollee_id=alert["enrollee_id"],
-                 resource=f"alert/{alert['id']}", client_addr=client_addr,
-                 detail={"outcome": outcome} if outcome else detail)
+                 resource=f"alert/{alert['id']}", client_addr=client_addr, detail=detail)
 
 
 async def acknowledge(
@@ -108,10 +108,10 @@ async def acknowledge(
     """open → acknowledged; 409 from any other status."""
     async with durable(conn):
         alert = await _lock(conn, principal, alert_id)
-        if alert["status"] != "open":
-            raise Conflict(f"alert {alert_id} is {alert['status']}, only an open alert can be acknowledged")
-        await conn.execute(queries.ACKNOWLEDGE, (principal.user_id, alert_id))
-        await _trail(conn, principal, alert, "acknowledge", client_addr, note)
+        with _conflict():
+            await actions.acknowledge(conn, alert_id, user_id=principal.user_id, note=note,
+                                      client_addr=client_addr)
+        await _audit(conn, principal, alert, "acknowledge", client_addr, None)
         return await get_alert(conn, principal, alert_id)
 
 
@@ -122,10 +122,11 @@ async def resolve(
     """open or acknowledged → resolved with a note and an outcome; 409 when already resolved."""
     async with durable(conn):
         alert = await _lock(conn, principal, alert_id)
-        if alert["status"] == "resolved":
-            raise Conflict(f"alert {alert_id} is already resolved")
-        await conn.execute(queries.RESOLVE, (principal.user_id, outcome, alert_id))
-        await _trail(conn, principal, alert, "resolve", client_addr, note, outcome)
+        with _conflict():
+            await actions.resolve(conn, alert_id, user_id=principal.user_id, note=note,
+                                  outcome=outcome, client_addr=client_addr)
+        await _audit(conn, principal, alert, "resolve", client_addr,
+                     {"outcome": outcome} if outcome else None)
         return await get_alert(conn, principal, alert_id)
 
 
@@ -136,8 +137,17 @@ async def snooze(
     """Push an unresolved alert down the inbox for a while; a worse level re-opens it."""
     async with durable(conn):
         alert = await _lock(conn, principal, alert_id)
-        if alert["status"] == "resolved":
-            raise Conflict(f"alert {alert_id} is resolved")
-        await conn.execute(queries.SNOOZE, (minutes, alert_id))
-        await _trail(conn, principal, alert, "snooze", client_addr, note, detail={"minutes": minutes})
+        with _conflict():
+            await actions.snooze(conn, alert_id, user_id=principal.user_id, minutes=minutes,
+                                 note=note, client_addr=client_addr)
+        await _audit(conn, principal, alert, "snooze", client_addr, {"minutes": minutes})
         return await get_alert(conn, principal, alert_id)
+
+
+@contextmanager
+def _conflict() -> Iterator[None]:
+    """The store's refusal of an action, as the API's 409."""
+    try:
+        yield
+    except actions.ActionRefused as refused:
+        raise Conflict(str(refused)) from refused

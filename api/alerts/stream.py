@@ -6,7 +6,9 @@ once (with the enrollee's region and care worker), renders the SSE frame once, a
 for every connected client allowed to see it (``api.principal.may_see``). A client that
 reconnects with ``Last-Event-ID`` first gets, from ``alert_changes``, every alert it may see
 that changed since (scoped in SQL), then the live feed, with duplicates skipped by id. If the
-listening connection drops, the hub reconnects and replays ``alert_changes`` it missed.
+listening connection drops, the hub reconnects and replays ``alert_changes`` it missed. The
+feed's reads (and its NOTIFY channel) are the store's alerts service, ``store.alerts.feed``;
+this module owns the connection, the scoping and the frames.
 
 The listener is supervised: any other exception (a bug, a row it cannot render) is logged
 with its traceback, every open stream is ended so its client reconnects with
@@ -27,16 +29,16 @@ import psycopg
 from psycopg import AsyncConnection, sql
 from psycopg.rows import DictRow
 
-from api.alerts import queries
 from api.alerts.models import Alert
 from api.db import Pool
 from api.jsonresp import dumps, pick
 from api.principal import Principal, enrollee_scope, may_see
+from store.alerts import feed
+from store.alerts.feed import CHANNEL
 from store.db import CONNECT_TIMEOUT_S
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "dolbom_alerts"
 LISTENER_NAME = "dolbom-api-alert-listener"  # visible in pg_stat_activity
 HEARTBEAT_S = 15.0  # SSE comment line this often keeps proxies and clients from timing out
 RECONNECT_S = 1.0
@@ -161,21 +163,17 @@ class AlertHub:
     async def _catch_up(self, conn: AsyncConnection[Any]) -> None:
         """On (re)connect: start from the newest change, or replay what was missed."""
         if self.last_change_id is None:
-            row = await (await conn.execute(queries.LATEST_CHANGE)).fetchone()
-            self.last_change_id = int(row[0]) if row else 0
+            self.last_change_id = await feed.latest_change(conn)
             return
-        rows = await (await conn.execute(queries.CHANGES_AFTER, (self.last_change_id,))).fetchall()
-        for change_id, alert_id in rows:
-            await self._publish(int(change_id), int(alert_id))
+        for change_id, alert_id in await feed.changes_after(conn, self.last_change_id):
+            await self._publish(change_id, alert_id)
 
     async def _on_notify(self, payload: str) -> None:
-        try:
-            change_text, alert_text = payload.split(":", 1)
-            change_id, alert_id = int(change_text), int(alert_text)
-        except ValueError:
+        change = feed.parse_notification(payload)
+        if change is None:
             log.warning("ignoring malformed %s payload %.40r", CHANNEL, payload)
             return
-        await self._publish(change_id, alert_id)
+        await self._publish(*change)
 
     async def _publish(self, change_id: int, alert_id: int) -> None:
         if self.last_change_id is not None and change_id > self.last_change_id:
@@ -183,7 +181,7 @@ class AlertHub:
         if not self.subscribers:
             return
         async with self.pool.connection() as conn:
-            row = await (await conn.execute(queries.FOR_STREAM, (alert_id,))).fetchone()
+            row = await feed.alert_for_stream(conn, alert_id)
         if row is None:
             return
         region_id, care_worker_id = row["scope_region_id"], row["scope_care_worker_id"]
@@ -205,8 +203,7 @@ async def replay(
 ) -> list[tuple[int, bytes]]:
     """Frames for every alert the caller may see that changed after change ``after``."""
     scope, params = enrollee_scope(principal)
-    query = sql.SQL(queries.CHANGED_SINCE).format(scope=scope)  # type: ignore[arg-type]
-    rows = await (await conn.execute(query, {**params, "after": after, "limit": REPLAY_LIMIT})).fetchall()
+    rows = await feed.changed_since(conn, after, scope=scope, scope_params=params, limit=REPLAY_LIMIT)
     return [(int(row["change_id"]), frame(int(row["change_id"]), row)) for row in rows]
 
 

@@ -1,79 +1,80 @@
-"""Opening and updating alerts: one active alert per (enrollee, kind), shared by ingest
-(critical conditions on arrival) and analytics (everything scored in batches).
+"""The alerts service: every insert and update of ``alerts`` and ``alert_actions``, and the
+change feed, shared by ingest, analytics and the API.
 
-``raise_alert`` either opens a new alert or updates the active one (count, last seen, worse
-severity, latest evidence). The alert trigger records the change and sends NOTIFY, so the
-API's stream sees it at once. Lifecycle rules that need history (hysteresis, auto-resolve,
-escalation, snooze) live in analytics.
+- ``raise_alert`` (here): one active alert per (enrollee, kind); opens a new alert or updates
+  the active one (count, last seen, worse severity, latest evidence), for ingest (critical
+  conditions on arrival) and analytics (everything scored in batches). Only the kinds of
+  ``dolbom.alerts.AlertKind`` and the severities of ``Severity`` are accepted.
+- ``store.alerts.actions``: what people do (acknowledge, resolve, snooze), async, for the API.
+- ``store.alerts.automatic``: what the system does over time (auto-resolve, escalate, end a
+  snooze on a worse level), for analytics.
+- ``store.alerts.feed``: the change feed (``alert_changes``) the API's stream reads.
+
+Every write goes through the ``alerts_changed`` trigger (0001_core.sql), which records the
+change and sends NOTIFY, so the stream sees it at once. The decisions that need history
+(hysteresis, when to auto-resolve or escalate) are analytics'; this service only writes them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg.types.json import Jsonb
 
+from dolbom.alerts import AlertKind, Severity
 from dolbom.jsonsafe import bounded
+from store.alerts import queries
 
-# Severity order in SQL: a repeat never lowers an alert's severity.
-_RANK_SQL = "array_position(ARRAY['low','medium','high','critical'], {})"
+_E = TypeVar("_E", bound=StrEnum)
 
 
 @dataclass(frozen=True, slots=True)
 class RaisedAlert:
     alert_id: int
     opened: bool  # True when this call opened a new alert, False when it updated one
-    severity: str
+    severity: Severity  # the alert's severity after this call (never lowered by a repeat)
 
 
-_UPSERT = f"""
-INSERT INTO alerts AS a (enrollee_id, kind, severity, summary, evidence, source,
-                         onset_at, last_seen_at)
-VALUES (%(enrollee_id)s, %(kind)s, %(severity)s, %(summary)s, %(evidence)s, %(source)s,
-        %(data_ts)s, %(data_ts)s)
-ON CONFLICT (enrollee_id, kind) WHERE status <> 'resolved' DO UPDATE SET
-    occurrences  = a.occurrences + 1,
-    last_seen_at = greatest(a.last_seen_at, EXCLUDED.last_seen_at),
-    onset_at     = least(a.onset_at, EXCLUDED.onset_at),
-    updated_at   = now(),
-    severity     = CASE WHEN {_RANK_SQL.format("EXCLUDED.severity")}
-                              > {_RANK_SQL.format("a.severity")}
-                        THEN EXCLUDED.severity ELSE a.severity END,
-    -- a worse level re-opens an acknowledged alert for attention
-    status       = CASE WHEN {_RANK_SQL.format("EXCLUDED.severity")}
-                              > {_RANK_SQL.format("a.severity")}
-                        THEN 'open' ELSE a.status END,
-    summary      = CASE WHEN {_RANK_SQL.format("EXCLUDED.severity")}
-                              >= {_RANK_SQL.format("a.severity")}
-                        THEN EXCLUDED.summary ELSE a.summary END,
-    evidence     = CASE WHEN {_RANK_SQL.format("EXCLUDED.severity")}
-                              >= {_RANK_SQL.format("a.severity")}
-                        THEN EXCLUDED.evidence ELSE a.evidence END
-RETURNING id, (xmax = 0) AS opened, severity
-"""
+def member(catalogue: type[_E], value: object) -> _E:
+    """``value`` as a member of ``catalogue`` (a plain string is looked up); ValueError for
+    anything outside it, so no component can store a kind or severity the rest cannot show."""
+    if isinstance(value, str):
+        try:
+            return catalogue(value)
+        except ValueError:
+            pass
+    known = ", ".join(m.value for m in catalogue)
+    raise ValueError(
+        f"{value!r} is not an alert {catalogue.__name__} of dolbom.alerts (one of: {known})"
+    )
 
 
 def raise_alert(
     conn: psycopg.Connection,
     *,
     enrollee_id: int,
-    kind: str,
-    severity: str,
+    kind: AlertKind,
+    severity: Severity,
     summary: str,
     evidence: dict[str, Any],
     data_ts: datetime,
     source: str,
 ) -> RaisedAlert:
-    """Open an alert for (enrollee, kind) or update the active one; record the action."""
+    """Open an alert for (enrollee, kind) or update the active one; record the action.
+
+    Raises ValueError, before writing anything, for a kind outside ``AlertKind`` or a
+    severity outside ``Severity``."""
+    kind, severity = member(AlertKind, kind), member(Severity, severity)
     row = conn.execute(
-        _UPSERT,
+        queries.UPSERT,
         {
             "enrollee_id": enrollee_id,
-            "kind": kind,
-            "severity": severity,
+            "kind": kind.value,
+            "severity": severity.value,
             "summary": summary,
             "evidence": Jsonb(bounded(evidence)),  # storable and showable, whatever came in
             "source": source,
@@ -81,10 +82,11 @@ def raise_alert(
         },
     ).fetchone()
     assert row is not None
-    alert_id, opened, current = int(row[0]), bool(row[1]), str(row[2])
+    alert_id, opened, current = int(row[0]), bool(row[1]), Severity(row[2])
     conn.execute(
-        "INSERT INTO alert_actions (alert_id, action, detail) VALUES (%s, %s, %s)",
-        (alert_id, "open" if opened else "update",
-         Jsonb({"source": source, "severity": severity, "data_ts": data_ts.isoformat()})),
+        queries.INSERT_ACTION,
+        (alert_id, "open" if opened else "update", None, None, None,
+         Jsonb({"source": source, "severity": severity.value, "data_ts": data_ts.isoformat()}),
+         None),
     )
     return RaisedAlert(alert_id, opened, current)
