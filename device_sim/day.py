@@ -19,9 +19,9 @@ from device_sim import vitals
 from device_sim.model import Injection, Person
 from device_sim.population import on_medication
 from device_sim.records import DayRecords
+from device_sim.timeline import MIN_PER_DAY, Conditions, DayClock
 from dolbom.alerts import AlertKind as K
 
-MIN_PER_DAY = 1440
 BEDROOM, BATHROOM, KITCHEN, LIVING, AWAY = 0, 1, 2, 3, 5
 PIR_KEY = {BEDROOM: "pir-bedroom", BATHROOM: "pir-bathroom", KITCHEN: "pir-kitchen",
            LIVING: "pir-living"}
@@ -52,13 +52,6 @@ def schedule(seed: int, person: Person, day: date) -> Schedule:
                     weekend)
 
 
-def _window(inj: Injection, day_start: datetime) -> tuple[float, float]:
-    """The injection's window in minutes of this day (may extend past 0 or 1440)."""
-    s = (inj.start - day_start).total_seconds() / 60
-    e = (inj.end - day_start).total_seconds() / 60
-    return s, e
-
-
 class DayBuilder:
     """Builds one person-day. Use ``build()``; the methods are the steps of a day."""
 
@@ -67,11 +60,11 @@ class DayBuilder:
         self.p = person
         self.day = day
         self.start = datetime(day.year, day.month, day.day, tzinfo=person.tz)
-        self.base_ms = int(self.start.timestamp() * 1000)
+        self.clock = DayClock.starting(self.start)
         self.r = _rng(seed, person, day, 2)
         self.sched = schedule(seed, person, day)
         self.prev = schedule(seed, person, day - timedelta(days=1))
-        self.inj = [(i, *_window(i, self.start)) for i in injections]
+        self.conditions = Conditions.of_day(injections, self.start)
         self.out = DayRecords()
         self.loc = np.full(MIN_PER_DAY, LIVING, dtype=np.int8)
         self.asleep = np.zeros(MIN_PER_DAY, dtype=bool)
@@ -81,10 +74,7 @@ class DayBuilder:
 
     # -- helpers ---------------------------------------------------------------------------
     def ms(self, minute: float) -> int:
-        return self.base_ms + int(minute * 60_000)
-
-    def active(self, kind: str) -> list[tuple[Injection, float, float]]:
-        return [(i, s, e) for i, s, e in self.inj if i.kind == kind and e > 0 and s < MIN_PER_DAY]
+        return self.clock.ms(minute)
 
     def blocked(self, minute: float) -> bool:
         """True while the person cannot do their routine (injected immobility or no data)."""
@@ -102,10 +92,10 @@ class DayBuilder:
         self.apply_timeline_injections()
         steps = self.motion_and_steps()
         self.home_events()
-        vitals.wearable(self, steps)
-        vitals.measurements(self)
+        self.wearable(steps)
+        self.measurements()
         self.speaker()
-        vitals.status(self)
+        self.device_reports()
         self.apply_silence()
         return self.out
 
@@ -171,7 +161,7 @@ class DayBuilder:
     def disrupted_night(self) -> bool:
         """True when a routine_change window covers the night ending this morning."""
         return any(s <= self.sched.wake_min and e >= 60
-                   for _, s, e in self.active(K.ROUTINE_CHANGE))
+                   for _, s, e in self.conditions.active(K.ROUTINE_CHANGE))
 
     def charge_day(self) -> bool:
         return (self.day.toordinal() + self.p.phase) % self.p.wear_charge_days == 0
@@ -180,26 +170,26 @@ class DayBuilder:
         """1.0 normally; falls to 0.6 across a declining_activity window and stays there."""
         noon = 12 * 60
         factor = 1.0
-        for _, s, e in [(i, s, e) for i, s, e in self.inj if i.kind == K.DECLINING_ACTIVITY]:
+        for s, e in self.conditions.all_spans(K.DECLINING_ACTIVITY):
             if noon >= s:
                 factor = min(factor, 1.0 - 0.4 * min(1.0, (noon - s) / max(1.0, e - s)))
         return factor
 
     def apply_timeline_injections(self) -> None:
-        for _, s, e in self.active(K.INACTIVITY) + self.active(K.FALL):
+        for _, s, e in self.conditions.active(K.INACTIVITY) + self.conditions.active(K.FALL):
             a, b = max(0, int(s)), min(MIN_PER_DAY, math.ceil(e))
             here = self.loc[a] if self.loc[a] != AWAY else LIVING
             self.loc[a:b] = here
             self.still[a:b] = True
             self.asleep[a:b] = False
-        for _, s, e in self.active(K.NIGHT_WANDERING):
+        for _, s, e in self.conditions.active(K.NIGHT_WANDERING):
             a, b = max(0, int(s)), min(MIN_PER_DAY, math.ceil(e))
             self.asleep[a:b] = False
             self.loc[a: a + 2] = BEDROOM
             self.loc[a + 2: b - 3] = AWAY
             self.loc[b - 3: b - 1] = LIVING
             self.loc[b - 1: b] = BEDROOM
-        for _, s, e in self.active(K.NO_DATA):
+        for _, s, e in self.conditions.active(K.NO_DATA):
             a, b = max(0, int(s)), min(MIN_PER_DAY, math.ceil(e))
             self.loc[a:b] = AWAY  # in hospital; the home is empty and every device is silent
             self.asleep[a:b] = False
@@ -218,7 +208,7 @@ class DayBuilder:
         trig[entries] = True
         trig &= (loc != AWAY) & (~self.still)
         offsets = r.integers(0, 60, MIN_PER_DAY)
-        battery = vitals.zigbee_battery(self)
+        battery = vitals.zigbee_battery(self.day, self.p.devices)
         for room, key in PIR_KEY.items():
             minutes = np.flatnonzero(trig & (loc == room))
             if minutes.size == 0:
@@ -262,10 +252,10 @@ class DayBuilder:
         if walking.any():
             w = np.where(walking, r.uniform(0.7, 1.3, MIN_PER_DAY), 0.0)
             steps += w / w.sum() * out_total
-        for _, s, e in self.active(K.NIGHT_WANDERING):
+        for _, s, e in self.conditions.active(K.NIGHT_WANDERING):
             a, b = max(0, int(s)), min(MIN_PER_DAY, int(e))
             steps[a:b] = np.where(loc[a:b] == AWAY, r.uniform(30, 70, b - a), 0)
-        if self.active(K.NO_DATA):
+        if self.conditions.active(K.NO_DATA):
             steps[loc == AWAY] = 0.0
         steps[self.still] = 0.0
         return np.minimum(np.round(steps), 130)
@@ -283,20 +273,49 @@ class DayBuilder:
                 ev.append(("bed", self.ms(a - 1), "bed_exit", None))
                 ev.append(("bed", self.ms(b + 1), "bed_entry", None))
             ev.append(("hub", self.ms(b - r.uniform(0.2, 1.0)), "toilet", {"room": "bathroom"}))
-        for _, s, e in self.active(K.NIGHT_WANDERING):
+        for _, s, e in self.conditions.active(K.NIGHT_WANDERING):
             ev.append(("bed", self.ms(s), "bed_exit", None))
             ev.append(("bed", self.ms(e), "bed_entry", None))
-        for _, s, _ in self.active(K.FALL):
+        for _, s, _ in self.conditions.active(K.FALL):
             if 0 <= s < MIN_PER_DAY:  # the band's fall detection; the person then lies still
                 ev.append(("wear", self.ms(s), "fall",
                            {"confidence": round(float(r.uniform(0.85, 0.99)), 2)}))
 
+    def wearable(self, steps: np.ndarray) -> None:
+        """The band's samples of the day (heart rate, steps, SpO2, temperature, sleep)."""
+        self.out.stream.extend(vitals.wearable(
+            person=self.p, rng=self.r, clock=self.clock, conditions=self.conditions, steps=steps,
+            asleep=self.asleep, worn=self.worn, wake_min=self.sched.wake_min,
+            prev_bed_min=self.prev.bed_min, disrupted_night=self.disrupted_night()))
+
+    def measurements(self) -> None:
+        """BP cuff, glucometer and scale, in that order (they share the day's random stream)."""
+        blocked = self.still | (self.loc == AWAY)  # as ``blocked()``, for every minute
+        p, r, clock, conditions, wake = self.p, self.r, self.clock, self.conditions, self.sched.wake_min
+        self.out.readings.extend(vitals.bp_readings(
+            person=p, rng=r, clock=clock, conditions=conditions, wake_min=wake, blocked=blocked))
+        self.out.readings.extend(vitals.glucose_readings(
+            person=p, rng=r, clock=clock, conditions=conditions, day=self.day, wake_min=wake,
+            bed_min=self.sched.bed_min, lunch_min=self.lunch, dinner_min=self.dinner,
+            blocked=blocked))
+        self.out.readings.extend(vitals.scale_readings(
+            person=p, rng=r, clock=clock, conditions=conditions, day=self.day, wake_min=wake,
+            blocked=blocked))
+
+    def device_reports(self) -> None:
+        """Status with battery, zigbee heartbeats and the living-room sensor's climate."""
+        self.out.status.extend(vitals.device_status(
+            person=self.p, clock=self.clock, conditions=self.conditions, day=self.day,
+            worn=self.worn))
+        self.out.z2m.extend(vitals.zigbee_reports(
+            person=self.p, rng=self.r, clock=self.clock, day=self.day))
+
     def speaker(self) -> None:
         """Daily check-in conversation, medication reminders, and the emergency phrase."""
         r, p = self.r, self.p
-        missed = bool(self.active(K.MISSED_CHECKINS)) and any(
+        missed = bool(self.conditions.active(K.MISSED_CHECKINS)) and any(
             s <= p.checkin_h * 60 + 180 and e >= p.checkin_h * 60
-            for _, s, e in self.active(K.MISSED_CHECKINS))
+            for _, s, e in self.conditions.active(K.MISSED_CHECKINS))
         t0 = p.checkin_h * 60 + r.uniform(0, 5)
         answered_at = None
         if not missed:
@@ -325,15 +344,15 @@ class DayBuilder:
                 kind = "medication_taken" if r.random() < adherence else "medication_missed"
                 self.out.events.append(("spk", self.ms(t + r.uniform(0, 10)), kind,
                                         {"slot": slot}))
-        for _inj, s, _ in self.active(K.SOS):
+        for _inj, s, _ in self.conditions.active(K.SOS):
             if 0 <= s < MIN_PER_DAY:
                 self.out.events.append(("spk", self.ms(s), "sos",
                                         {"source": "voice", "phrase": "help me"}))
 
     def apply_silence(self) -> None:
-        for _, s, e in self.active(K.NO_DATA):
+        for _, s, e in self.conditions.active(K.NO_DATA):
             self.out.silent.append(("*", self.ms(s), self.ms(e)))
-        for inj, s, e in self.active(K.DEVICE_OFFLINE):
+        for inj, s, e in self.conditions.active(K.DEVICE_OFFLINE):
             key = inj.device or "pir-kitchen"
             self.out.silent.append((key, self.ms(s) + 1, self.ms(e)))
             device = self.p.device(key)
