@@ -17,7 +17,7 @@ import numpy as np
 
 from device_sim import vitals
 from device_sim.model import Injection, Person
-from device_sim.population import on_medication
+from device_sim.profiles import on_medication
 from device_sim.records import DayRecords
 from device_sim.timeline import MIN_PER_DAY, Conditions, DayClock
 from dolbom.alerts import AlertKind as K

@@ -15,7 +15,7 @@ import orjson
 from device_sim.day import build_day
 from device_sim.encode import Frame, encode_day
 from device_sim.model import Injection, Population, SimMessage
-from device_sim.scenarios import origin_for, resolve
+from device_sim.scenarios.injections import origin_for, resolve
 from dolbom import wire
 
 
