@@ -15,20 +15,24 @@ Definitions (docs/reports.md repeats them for the centres):
 * worn hour: a local clock hour holding at least one heart-rate or steps reading from the wrist
   band; a wear day has at least ``WEAR_DAY_HOURS`` worn hours (population: enrollees with a
   wearable provisioned);
-* home BP: the mean of all systolic and of all diastolic readings of the period.
+* home BP: the mean of all systolic and of all diastolic readings of the period;
+* device problems (state at ``as_of``): never seen; offline by ``dolbom.rules`` (said offline
+  for ``DEVICE_OFFLINE_AFTER_S``, or a wearable silent for ``WEARABLE_SILENT_H`` while the
+  home is active: some device of the enrollee seen within ``HOME_ACTIVE_WITHIN_S``); battery
+  low at or below ``BATTERY_LOW_PCT``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from dolbom.alerts import Severity
+from dolbom.rules import battery_low, device_row_offline, enrollee_zone
 from dolbom.thresholds import THRESHOLD_BY_NAME, effective
 from dolbom.wire import EVENT_CODES, METRIC_BY_NAME
 from reports.period import Period
@@ -54,9 +58,6 @@ WEAR_DAY_HOURS: Final = 10
 # overridable like every threshold.
 HOME_SBP: Final = THRESHOLD_BY_NAME["home_sbp_control"]
 HOME_DBP: Final = THRESHOLD_BY_NAME["home_dbp_control"]
-# Device state: silent for a day = offline; battery under 20 % = low (program choices).
-OFFLINE_AFTER: Final = timedelta(hours=24)
-LOW_BATTERY_PCT: Final = 20
 SEVERITIES: Final = tuple(s.value for s in Severity)
 
 
@@ -67,7 +68,8 @@ def popcount(masks: np.ndarray) -> np.ndarray:
 
 
 def local_day(instant: datetime, timezone: str, origin_ordinal: int) -> int:
-    return instant.astimezone(ZoneInfo(timezone)).date().toordinal() - origin_ordinal
+    """The day of ``instant`` in ``timezone`` (``dolbom.rules.enrollee_zone``), from the origin."""
+    return instant.astimezone(enrollee_zone(timezone)).date().toordinal() - origin_ordinal
 
 
 @dataclass(slots=True)
@@ -255,15 +257,23 @@ def enrollee_figures(
 
 
 def device_problems(devices: Sequence[DeviceRow], as_of: datetime) -> list[dict[str, Any]]:
-    """Devices offline (said so, or silent for ``OFFLINE_AFTER``), never seen, or low on battery."""
+    """Devices never seen, offline or low on battery at ``as_of``, by ``dolbom.rules``
+    (``device_row_offline``, ``battery_low``); the home of a device is active when any device
+    of the same enrollee was seen within the hour before ``as_of``."""
+    home_seen: dict[int, datetime] = {}
+    for device in devices:
+        newest = home_seen.get(device.enrollee_id)
+        if device.last_seen is not None and (newest is None or device.last_seen > newest):
+            home_seen[device.enrollee_id] = device.last_seen
     problems: list[dict[str, Any]] = []
     for device in devices:
         found: list[str] = []
         if device.last_seen is None:
             found.append("never_seen")
-        elif device.online is False or as_of - device.last_seen > OFFLINE_AFTER:
+        elif device_row_offline(as_of, kind=device.kind, online=device.online, status_at=device.status_at,
+                                last_seen=device.last_seen, home_seen=home_seen.get(device.enrollee_id)):
             found.append("offline")
-        if device.battery is not None and device.battery < LOW_BATTERY_PCT:
+        if battery_low(device.battery):
             found.append("low_battery")
         if found:
             problems.append({

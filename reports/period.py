@@ -1,7 +1,8 @@
 """Report periods: a calendar month ``YYYY-MM`` or an ISO week ``YYYY-Www``.
 
 A period is a range of local calendar days ``[start, end)``; each enrollee's days are counted
-in their own timezone, region-level instants (alerts) in the region's timezone.
+in their own timezone, region-level instants (alerts) in the region's timezone, each resolved
+by ``dolbom.rules.enrollee_zone`` (Asia/Seoul for none or one the system lacks, never UTC).
 """
 
 from __future__ import annotations
@@ -9,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
+from dolbom.rules import enrollee_zone
 from reports.errors import BadPeriod
 
 _MONTH_RE = re.compile(r"^([0-9]{4})-([0-9]{2})$")
@@ -48,7 +49,7 @@ class Period:
 
     def bounds(self, timezone: str) -> tuple[datetime, datetime]:
         """The period's start and end as aware instants in ``timezone``."""
-        zone = ZoneInfo(timezone)
+        zone = enrollee_zone(timezone)
         return (
             datetime.combine(self.start, time(), tzinfo=zone),
             datetime.combine(self.end, time(), tzinfo=zone),
@@ -89,5 +90,5 @@ def parse_period(text: str) -> Period:
 
 def previous_month(now: datetime, timezone: str) -> Period:
     """The calendar month before the one holding ``now`` in ``timezone``."""
-    local = now.astimezone(ZoneInfo(timezone)).date()
+    local = now.astimezone(enrollee_zone(timezone)).date()
     return month(local.year, local.month).previous()

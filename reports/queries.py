@@ -4,11 +4,16 @@ Readings and events come back aggregated per enrollee and *local* day (each enro
 timezone) as numpy arrays; compute.py never sees a raw reading. Days are integers counted
 from an ``origin`` date (the first day of the reported period), so the previous period and a
 baseline window are negative days.
+
+Every timezone is the stored one resolved by ``dolbom.rules.enrollee_zone`` (Asia/Seoul for
+none or one the system lacks) when a row is loaded, and the local days in SQL are counted in
+that resolved zone, which the caller passes with each enrollee id: Python and SQL place a
+reading on the same day.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -16,13 +21,10 @@ from typing import Any
 import numpy as np
 import psycopg
 
+from dolbom.rules import GLUCOSE_RANGE_MG_DL, enrollee_zone
 from dolbom.wire import EVENT_CODES, METRIC_BY_NAME
 
 GLUCOSE = METRIC_BY_NAME["glucose"].code
-# ADA/ATTD time-in-range consensus (Battelino et al., Diabetes Care 2019;42:1593): target
-# range 70-180 mg/dL, both ends included.
-GLUCOSE_RANGE_MG_DL = (70.0, 180.0)
-GLUCOSE_LOW_MG_DL = GLUCOSE_RANGE_MG_DL[0]  # below range = level 1 hypoglycemia (ADA 2024 §6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,7 @@ class DeviceRow:
     last_seen: datetime | None
     battery: int | None
     online: bool | None
+    status_at: datetime | None  # time of its newest status (online, battery)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +88,8 @@ class DailyReadings:
     total: np.ndarray  # float64 sum of values
     minimum: np.ndarray
     maximum: np.ndarray
-    in_range: np.ndarray  # int64: glucose readings within GLUCOSE_RANGE_MG_DL
-    below_range: np.ndarray  # int64: glucose readings below 70 mg/dL
+    in_range: np.ndarray  # int64: glucose readings within dolbom.rules.GLUCOSE_RANGE_MG_DL
+    below_range: np.ndarray  # int64: glucose readings below its lower end
     hours: np.ndarray  # int64 bit mask of local clock hours holding a reading
 
     @classmethod
@@ -155,18 +158,22 @@ class DailyEvents:
         return cls(**{name: np.concatenate([getattr(p, name) for p in parts]) for name in names})
 
 
+def _zone_name(stored: str | None) -> str:
+    return enrollee_zone(stored).key
+
+
 def load_region(conn: psycopg.Connection, region: int | str) -> RegionRow | None:
     """A region by id, or by exact name when ``region`` is a string."""
     if isinstance(region, int):
         row = conn.execute("SELECT id, name, timezone FROM regions WHERE id = %s", (region,)).fetchone()
     else:
         row = conn.execute("SELECT id, name, timezone FROM regions WHERE name = %s", (region,)).fetchone()
-    return RegionRow(int(row[0]), row[1], row[2]) if row else None
+    return RegionRow(int(row[0]), row[1], _zone_name(row[2])) if row else None
 
 
 def all_regions(conn: psycopg.Connection) -> list[RegionRow]:
     rows = conn.execute("SELECT id, name, timezone FROM regions ORDER BY id").fetchall()
-    return [RegionRow(int(r[0]), r[1], r[2]) for r in rows]
+    return [RegionRow(int(r[0]), r[1], _zone_name(r[2])) for r in rows]
 
 
 _ENROLLEE_COLUMNS = """
@@ -181,7 +188,7 @@ def _enrollee(row: tuple[Any, ...]) -> EnrolleeRow:
     return EnrolleeRow(
         id=int(row[0]), region_id=int(row[1]), name=row[2], birth_year=int(row[3]), sex=row[4],
         care_worker_id=row[5], care_worker=row[6], conditions=tuple(row[7] or ()),
-        timezone=row[8], thresholds=dict(row[9] or {}), enrolled_at=row[10], active=bool(row[11]),
+        timezone=_zone_name(row[8]), thresholds=dict(row[9] or {}), enrolled_at=row[10], active=bool(row[11]),
     )
 
 
@@ -196,16 +203,19 @@ def load_enrollee(conn: psycopg.Connection, enrollee_id: int) -> EnrolleeRow | N
     return _enrollee(row) if row else None
 
 
+# (enrollee id, zone) pairs given by the caller: the zones resolved in Python.
+_ZONES = "unnest(%(enrollees)s::integer[], %(zones)s::text[]) AS z(enrollee_id, zone)"
+
 _DAILY_READINGS = """
     SELECT d.enrollee_id, r.metric, d.kind = 'wearable',
-           (r.ts AT TIME ZONE e.timezone)::date - %(origin)s::date,
+           (r.ts AT TIME ZONE z.zone)::date - %(origin)s::date,
            count(*), sum(r.value)::float8, min(r.value)::float8, max(r.value)::float8,
            count(*) FILTER (WHERE r.metric = %(glucose)s AND r.value >= %(glo)s AND r.value <= %(ghi)s),
            count(*) FILTER (WHERE r.metric = %(glucose)s AND r.value < %(glo)s),
-           bit_or(1 << extract(hour FROM r.ts AT TIME ZONE e.timezone)::int)
+           bit_or(1 << extract(hour FROM r.ts AT TIME ZONE z.zone)::int)
     FROM readings r
     JOIN devices d ON d.id = r.device
-    JOIN enrollees e ON e.id = d.enrollee_id
+    JOIN """ + _ZONES + """ ON z.enrollee_id = d.enrollee_id
     WHERE d.enrollee_id = ANY(%(enrollees)s)
       AND r.ts >= %(since)s AND r.ts < %(until)s
       AND r.metric = ANY(%(metrics)s)
@@ -216,7 +226,7 @@ _DAILY_READINGS = """
 
 def daily_readings(
     conn: psycopg.Connection,
-    enrollee_ids: Sequence[int],
+    zones: Mapping[int, str],
     origin: date,
     since: datetime,
     until: datetime,
@@ -224,7 +234,8 @@ def daily_readings(
     history_since: datetime | None = None,
     history_metrics: Sequence[int] = (),
 ) -> DailyReadings:
-    """Readings of ``metrics`` in [since, until) aggregated per enrollee and local day.
+    """Readings of ``metrics`` in [since, until) aggregated per enrollee and local day, for
+    the enrollees that are the keys of ``zones`` (enrollee id -> their resolved timezone).
 
     With ``history_since`` earlier than ``since``, ``history_metrics`` are also loaded from
     ``history_since`` (the previous period's steps and sleep, a vitals baseline). Callers
@@ -236,7 +247,8 @@ def daily_readings(
         _DAILY_READINGS,
         {
             "origin": origin, "glucose": GLUCOSE, "glo": GLUCOSE_RANGE_MG_DL[0],
-            "ghi": GLUCOSE_RANGE_MG_DL[1], "enrollees": list(enrollee_ids), "since": lo,
+            "ghi": GLUCOSE_RANGE_MG_DL[1], "enrollees": list(zones), "zones": list(zones.values()),
+            "since": lo,
             "until": until, "metrics": list(metrics), "full_since": since,
             "history_metrics": list(history_metrics),
         },
@@ -245,13 +257,13 @@ def daily_readings(
 
 
 _DAILY_EVENTS = """
-    SELECT v.enrollee_id, v.type, (v.ts AT TIME ZONE e.timezone)::date - %(origin)s::date,
+    SELECT v.enrollee_id, v.type, (v.ts AT TIME ZONE z.zone)::date - %(origin)s::date,
            count(*),
            count(*) FILTER (WHERE v.type = %(checkin)s AND (v.data->'answered' = 'true'::jsonb
                             OR (v.data->'answered' IS NULL AND jsonb_typeof(v.data->'mood') = 'number'))),
            sum(CASE WHEN jsonb_typeof(v.data->'mood') = 'number' THEN (v.data->>'mood')::float8 END),
            count(*) FILTER (WHERE jsonb_typeof(v.data->'mood') = 'number')
-    FROM events v JOIN enrollees e ON e.id = v.enrollee_id
+    FROM events v JOIN """ + _ZONES + """ ON z.enrollee_id = v.enrollee_id
     WHERE v.enrollee_id = ANY(%(enrollees)s) AND v.ts >= %(since)s AND v.ts < %(until)s
     GROUP BY 1, 2, 3
 """
@@ -259,16 +271,17 @@ _DAILY_EVENTS = """
 
 def daily_events(
     conn: psycopg.Connection,
-    enrollee_ids: Sequence[int],
+    zones: Mapping[int, str],
     origin: date,
     since: datetime,
     until: datetime,
 ) -> DailyEvents:
-    """Events of every type in [since, until), counted per enrollee, type and local day."""
+    """Events of every type in [since, until), counted per enrollee (the keys of ``zones``),
+    type and local day."""
     rows = conn.execute(
         _DAILY_EVENTS,
-        {"origin": origin, "checkin": EVENT_CODES["checkin"], "enrollees": list(enrollee_ids),
-         "since": since, "until": until},
+        {"origin": origin, "checkin": EVENT_CODES["checkin"], "enrollees": list(zones),
+         "zones": list(zones.values()), "since": since, "until": until},
     ).fetchall()
     return DailyEvents.from_rows(rows)
 
@@ -316,11 +329,11 @@ def unresolved_alert_counts(conn: psycopg.Connection, enrollee_ids: Sequence[int
 def devices(conn: psycopg.Connection, enrollee_ids: Sequence[int]) -> list[DeviceRow]:
     """Provisioned (not removed) devices of the enrollees, with their current state."""
     rows = conn.execute(
-        "SELECT enrollee_id, device_id, kind, last_seen, battery, online FROM devices"
+        "SELECT enrollee_id, device_id, kind, last_seen, battery, online, status_at FROM devices"
         " WHERE enrollee_id = ANY(%s) AND removed_at IS NULL ORDER BY enrollee_id, device_id",
         (list(enrollee_ids),),
     ).fetchall()
-    return [DeviceRow(int(r[0]), r[1], r[2], r[3], r[4], r[5]) for r in rows]
+    return [DeviceRow(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
 
 
 @dataclass(frozen=True, slots=True)

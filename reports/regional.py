@@ -12,11 +12,16 @@ from typing import Any, Final
 
 import numpy as np
 
+from dolbom.rules import (
+    BATTERY_LOW_PCT,
+    DEVICE_OFFLINE_AFTER_S,
+    GLUCOSE_RANGE_MG_DL,
+    HOME_ACTIVE_WITHIN_S,
+    WEARABLE_SILENT_H,
+)
 from reports.compute import (
     HOME_DBP,
     HOME_SBP,
-    LOW_BATTERY_PCT,
-    OFFLINE_AFTER,
     SEVERITIES,
     WEAR_DAY_HOURS,
     EnrolleeFigures,
@@ -25,7 +30,7 @@ from reports.compute import (
 )
 from reports.labels import kind_ko
 from reports.period import Period
-from reports.queries import GLUCOSE_RANGE_MG_DL, AlertRow, DeviceRow, EnrolleeRow, RegionRow
+from reports.queries import AlertRow, DeviceRow, EnrolleeRow, RegionRow
 
 FALSE_ALARM: Final = "false_alarm"
 # Glucose in range below 50 % of readings: the ADA/ATTD consensus target for older or
@@ -277,8 +282,10 @@ def build_regional(
             "offline": sum("offline" in p["problems"] for p in problems),
             "never_seen": sum("never_seen" in p["problems"] for p in problems),
             "low_battery": sum("low_battery" in p["problems"] for p in problems),
-            "offline_after_hours": OFFLINE_AFTER.total_seconds() / 3600,
-            "low_battery_pct": LOW_BATTERY_PCT,
+            "offline_after_hours": DEVICE_OFFLINE_AFTER_S / 3600,
+            "wearable_silent_hours": WEARABLE_SILENT_H,
+            "home_active_within_hours": HOME_ACTIVE_WITHIN_S / 3600,
+            "low_battery_pct": BATTERY_LOW_PCT,
             "problems": problems,
         },
         "review": review,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 import time as clock
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
 
 import psycopg
@@ -33,12 +33,22 @@ def _period(period: Period | str) -> Period:
     return period if isinstance(period, Period) else parse_period(period)
 
 
+def _widened(day: date, by: timedelta) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC) + by
+
+
 def _window(period: Period, earliest: Period | None = None) -> tuple[datetime, datetime, datetime]:
-    """(since, until, history_since) as UTC instants widened by a day either side."""
-    since = period.bounds("UTC")[0] - DAY
-    until = period.bounds("UTC")[1] + DAY
-    history = (earliest.bounds("UTC")[0] - DAY) if earliest else since
+    """(since, until, history_since): instants that hold every timezone's local days of the
+    period (and of ``earliest`` onwards), a day wider either side than the calendar dates
+    read at UTC. Loading only: each enrollee's days are counted in their own zone."""
+    since = _widened(period.start, -DAY)
+    until = _widened(period.end, DAY)
+    history = _widened(earliest.start, -DAY) if earliest else since
     return since, until, history
+
+
+def _zones(enrollees: Sequence[queries.EnrolleeRow]) -> dict[int, str]:
+    return {e.id: e.timezone for e in enrollees}
 
 
 def regional_report(
@@ -68,12 +78,13 @@ def regional_report(
     since, until, history = _window(period, previous)
     region_since, region_until = period.bounds(region.timezone)
 
-    chunks = [ids[k:k + CHUNK_ENROLLEES] for k in range(0, len(ids), CHUNK_ENROLLEES)] or [[]]
+    chunks = [population[k:k + CHUNK_ENROLLEES] for k in range(0, len(ids), CHUNK_ENROLLEES)] or [[]]
     reading_parts, event_parts = [], []
     for done, chunk in enumerate(chunks):
+        zones = _zones(chunk)
         reading_parts.append(queries.daily_readings(
-            conn, chunk, period.start, since, until, ALL_METRICS, history, HISTORY_METRICS))
-        event_parts.append(queries.daily_events(conn, chunk, period.start, since, until))
+            conn, zones, period.start, since, until, ALL_METRICS, history, HISTORY_METRICS))
+        event_parts.append(queries.daily_events(conn, zones, period.start, since, until))
         if progress:
             progress(min((done + 1) * CHUNK_ENROLLEES, len(ids)), len(ids))
     readings = queries.DailyReadings.concat(reading_parts)
@@ -106,9 +117,10 @@ def enrollee_summary(
     previous = period.previous()
     baseline_start = Period(period.kind, period.start - timedelta(days=BASELINE_DAYS), period.start)
     since, until, history = _window(period, baseline_start)
-    readings = queries.daily_readings(conn, [enrollee.id], period.start, since, until, ALL_METRICS,
+    zones = _zones([enrollee])
+    readings = queries.daily_readings(conn, zones, period.start, since, until, ALL_METRICS,
                                       history, ALL_METRICS)
-    events = queries.daily_events(conn, [enrollee.id], period.start, since, until)
+    events = queries.daily_events(conn, zones, period.start, since, until)
     bounds = period.bounds(enrollee.timezone)
     alerts = queries.alerts_opened(conn, [enrollee.id], *bounds)
     devices = queries.devices(conn, [enrollee.id])

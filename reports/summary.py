@@ -11,10 +11,10 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from dolbom.rules import enrollee_zone
 from dolbom.wire import METRIC_BY_NAME
 from reports.compute import WEAR_DAY_HOURS, EnrolleeFigures, device_problems, percentiles_minutes
 from reports.period import Period
@@ -84,7 +84,7 @@ def _alert_item(alert: AlertRow, timezone: str) -> dict[str, Any]:
 
     return {
         "id": alert.id, "kind": alert.kind, "severity": alert.severity, "status": alert.status,
-        "opened_at": alert.opened_at.astimezone(ZoneInfo(timezone)).isoformat(),
+        "opened_at": alert.opened_at.astimezone(enrollee_zone(timezone)).isoformat(),
         "summary": alert.summary, "outcome": alert.outcome,
         "minutes_to_respond": minutes(alert.responded_at),
         "minutes_to_resolve": minutes(alert.resolved_at) if alert.resolved_by_person else None,

@@ -74,9 +74,9 @@ def insert_alert(
 
 
 def set_device(conn: psycopg.Connection, device: int, last_seen: datetime | None, battery: int | None,
-               online: bool | None) -> None:
-    conn.execute("UPDATE devices SET last_seen = %s, battery = %s, online = %s WHERE id = %s",
-                 (last_seen, battery, online, device))
+               online: bool | None, status_at: datetime | None = None) -> None:
+    conn.execute("UPDATE devices SET last_seen = %s, battery = %s, online = %s, status_at = %s"
+                 " WHERE id = %s", (last_seen, battery, online, status_at, device))
 
 
 @dataclass

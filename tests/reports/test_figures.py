@@ -6,13 +6,23 @@ out from that data in the comment next to it.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from statistics import median
 
 import psycopg
 import pytest
 
+from dolbom.rules import (
+    BATTERY_LOW_PCT,
+    DEFAULT_TIMEZONE,
+    DEVICE_OFFLINE_AFTER_S,
+    HOME_ACTIVE_WITHIN_S,
+    WEARABLE_SILENT_H,
+    battery_low,
+    device_row_offline,
+)
 from reports.service import enrollee_summary, regional_report
-from tests.reports.conftest import AS_OF, KnownRegion, sep
+from tests.reports.conftest import AS_OF, KnownRegion, sep, set_device
 
 
 @pytest.fixture
@@ -149,10 +159,74 @@ def test_response_times(report: dict) -> None:
 
 def test_devices(report: dict) -> None:
     devices = report["devices"]
-    # A: band 15 % battery, cuff silent for 2 days, speaker never seen; B and C all fine.
+    # A: band at 15 % (low: at or below BATTERY_LOW_PCT), cuff silent for 2 days (not offline:
+    # only a wearable's silence counts, and only past WEARABLE_SILENT_H), speaker never seen;
+    # B and C all online, seen within 5 h, batteries 60-90 %.
     assert devices["total"] == 8
-    assert (devices["offline"], devices["never_seen"], devices["low_battery"]) == (1, 1, 1)
-    assert sorted(p["kind"] for p in devices["problems"]) == ["ai_speaker", "bp_monitor", "wearable"]
+    batteries = (15, 80, 90, 70, 70, 60, 60)
+    assert devices["low_battery"] == sum(b <= BATTERY_LOW_PCT for b in batteries) == 1
+    assert (devices["offline"], devices["never_seen"]) == (0, 1)
+    assert sorted(p["kind"] for p in devices["problems"]) == ["ai_speaker", "wearable"]
+    assert devices["offline_after_hours"] == DEVICE_OFFLINE_AFTER_S / 3600
+    assert devices["wearable_silent_hours"] == WEARABLE_SILENT_H
+    assert devices["low_battery_pct"] == BATTERY_LOW_PCT
+
+
+def _device(conn: psycopg.Connection, enrollee_id: int, kind: str) -> tuple[int, str]:
+    row = conn.execute("SELECT id, device_id FROM devices WHERE enrollee_id = %s AND kind = %s",
+                       (enrollee_id, kind)).fetchone()
+    assert row is not None
+    return int(row[0]), str(row[1])
+
+
+_MIN = timedelta(minutes=1)
+_SAID = timedelta(seconds=DEVICE_OFFLINE_AFTER_S)
+_SILENT = timedelta(hours=WEARABLE_SILENT_H)
+_HOME = timedelta(seconds=HOME_ACTIVE_WITHIN_S)
+
+
+# (name, B's band: (seen ago, online, status ago, battery), B's cuff: the same, band offline,
+# band low, cuff offline, cuff low): each line of dolbom.rules from just inside and just outside.
+DEVICE_CASES = [
+    ("band silent past the line, home active", (_SILENT + _MIN, True, None, 50),
+     (_HOME - _MIN, True, None, 50), True, False, False, False),
+    ("band silent past the line, home quiet", (_SILENT + _MIN, True, None, 50),
+     (_HOME + _MIN, True, None, 50), False, False, False, False),
+    ("band silent just short of the line", (_SILENT - _MIN, True, None, 50),
+     (_MIN, True, None, 50), False, False, False, False),
+    ("cuff said offline past the line", (_MIN, True, None, 50),
+     (_MIN, False, _SAID + _MIN, 50), False, False, True, False),
+    ("cuff said offline just now (a reconnect)", (_MIN, True, None, 50),
+     (_MIN, False, _SAID - _MIN, 50), False, False, False, False),
+    ("cuff silent for days, never said offline", (_MIN, True, None, 50),
+     (timedelta(days=3), True, None, 50), False, False, False, False),
+    ("batteries at and just above the line", (_MIN, True, None, BATTERY_LOW_PCT),
+     (_MIN, True, None, BATTERY_LOW_PCT + 1), False, True, False, False),
+]
+
+
+@pytest.mark.parametrize("case", DEVICE_CASES, ids=[c[0] for c in DEVICE_CASES])
+def test_device_problems_follow_dolbom_rules(db: psycopg.Connection, known: KnownRegion,
+                                             case: tuple) -> None:
+    _, band_state, cuff_state, *expected = case
+    band, band_id = _device(db, known.ids["B"], "wearable")
+    cuff, cuff_id = _device(db, known.ids["B"], "bp_monitor")
+    got: list[bool] = []
+    ruled: list[bool] = []
+    for device, (seen_ago, online, status_ago, battery) in ((band, band_state), (cuff, cuff_state)):
+        status_at = AS_OF - status_ago if status_ago is not None else None
+        set_device(db, device, AS_OF - seen_ago, battery, online, status_at)
+    report = regional_report(db, known.region_id, "2026-09", as_of=AS_OF)
+    problems = {p["device_id"]: p["problems"] for p in report["devices"]["problems"]}
+    home_seen = AS_OF - min(band_state[0], cuff_state[0])
+    for device_id, kind, (seen_ago, online, status_ago, battery) in (
+            (band_id, "wearable", band_state), (cuff_id, "bp_monitor", cuff_state)):
+        got += ["offline" in problems.get(device_id, []), "low_battery" in problems.get(device_id, [])]
+        ruled += [device_row_offline(AS_OF, kind=kind, online=online, last_seen=AS_OF - seen_ago,
+                                     status_at=AS_OF - status_ago if status_ago is not None else None,
+                                     home_seen=home_seen),
+                  battery_low(battery)]
+    assert got == expected == ruled
 
 
 def test_review_ranking(report: dict, known: KnownRegion) -> None:
@@ -224,3 +298,21 @@ def test_enrollee_summary(db: psycopg.Connection, known: KnownRegion) -> None:
     fall = next(item for item in summary["alerts"]["items"] if item["kind"] == "fall")
     assert (fall["minutes_to_respond"], fall["minutes_to_resolve"]) == (5.0, 65.0)
     assert summary["review"][0]["code"] == "critical_alerts"
+
+
+def test_a_timezone_the_system_lacks_counts_days_in_seoul(db: psycopg.Connection, known: KnownRegion) -> None:
+    """``dolbom.rules.enrollee_zone``: a stored zone the system lacks (or none) is Asia/Seoul,
+    never UTC; the known region's data are Seoul days, so every figure stays the same (at UTC,
+    A's 08:00 readings would fall on the day before)."""
+    before = regional_report(db, known.region_id, "2026-09", as_of=AS_OF)
+    summary_before = enrollee_summary(db, known.ids["A"], "2026-09", as_of=AS_OF)
+    db.execute("UPDATE enrollees SET timezone = 'Nowhere/Atlantis' WHERE region_id = %s", (known.region_id,))
+    db.execute("UPDATE regions SET timezone = '' WHERE id = %s", (known.region_id,))
+    after = regional_report(db, known.region_id, "2026-09", as_of=AS_OF)
+    summary_after = enrollee_summary(db, known.ids["A"], "2026-09", as_of=AS_OF)
+    assert after["region"]["timezone"] == DEFAULT_TIMEZONE
+    assert summary_after["enrollee"]["timezone"] == DEFAULT_TIMEZONE
+    for key in ("enrollees", "adherence", "bp_control", "glucose", "steps", "alerts", "enrollees_detail"):
+        assert after[key] == before[key], key
+    assert summary_after["vitals"] == summary_before["vitals"]
+    assert summary_after["alerts"] == summary_before["alerts"]
