@@ -8,9 +8,14 @@ Severity (docs/protocol.md "On-arrival alerts"):
 - ``hypoglycemia`` (glucose < 54 mg/dL, ADA 2024 level 2, "requires immediate action"):
   critical on the first reading, a glucometer reading being a deliberate measurement.
 - the others (hypertensive crisis, SpO2, heart rate): ``high`` on a single reading and
-  ``critical`` when another reading past the line follows within 15 minutes on the same
-  enrollee. AHA/ACC 2017 asks to confirm a crisis on a repeat reading; a wearable's SpO2 and
-  heart rate are noisy and "at rest" cannot be known from one point.
+  ``critical`` when another reading past the line precedes it on the same enrollee within
+  the kind's ``dolbom.rules.CONFIRM_WINDOW_S`` (crisis 30 min, SpO2 15, heart rate 10: the
+  one definition analytics' vital rules use too). AHA/ACC 2017 asks to confirm a crisis on a
+  repeat reading; a wearable's SpO2 and heart rate are noisy and "at rest" cannot be known
+  from one point.
+
+Every kind raised here is an ``AlertKind``: the rules' kinds (``RULES``) and the events'
+(``EVENT_KINDS``).
 """
 
 from __future__ import annotations
@@ -21,14 +26,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 from dolbom.alerts import AlertKind, Severity
+from dolbom.rules import CONFIRM_WINDOW_S, enrollee_zone
 from dolbom.thresholds import CRITICAL_ON_ARRIVAL, THRESHOLD_BY_NAME, Threshold, effective
 from dolbom.wire import METRIC_BY_NAME, EventType
 
-REPEAT_WINDOW: Final = timedelta(minutes=15)
 CRITICAL_ON_FIRST: Final = frozenset({AlertKind.HYPOGLYCEMIA})
+# The events that raise an alert on arrival, and the kind each raises.
+EVENT_KINDS: Final[dict[str, AlertKind]] = {  # keyed by EventType
+    EventType.SOS: AlertKind.SOS,
+    EventType.FALL: AlertKind.FALL,
+}
 
 COMPARE: Final[dict[str, Callable[[float, float], bool]]] = {
     "ge": operator.ge, "le": operator.le, "lt": operator.lt, "gt": operator.gt,
@@ -39,7 +48,7 @@ _WORDS: Final = {"ge": "≥", "le": "≤", "lt": "<", "gt": ">"}
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    kind: str
+    kind: AlertKind
     threshold: Threshold
     comparison: str
 
@@ -53,7 +62,8 @@ class Rule:
 
 
 RULES: Final[tuple[Rule, ...]] = tuple(
-    Rule(kind, THRESHOLD_BY_NAME[name], comparison) for kind, name, comparison in CRITICAL_ON_ARRIVAL
+    Rule(AlertKind(kind), THRESHOLD_BY_NAME[name], comparison)
+    for kind, name, comparison in CRITICAL_ON_ARRIVAL
 )
 RULES_BY_METRIC: Final[dict[str, tuple[Rule, ...]]] = {
     metric: tuple(r for r in RULES if r.threshold.metric == metric)
@@ -98,7 +108,7 @@ def candidate_sql() -> str:
 class Breach:
     """One stored reading past one rule's line for its enrollee."""
 
-    kind: str
+    kind: AlertKind
     rule: Rule
     line: float  # the effective threshold value
     metric: str
@@ -123,8 +133,25 @@ def breaches(
     ]
 
 
-def severity_for(kind: str, repeats: int) -> Severity:
-    """``repeats``: distinct reading times past the line within the repeat window (>= 1)."""
+def confirm_window(kind: AlertKind) -> timedelta | None:
+    """How far back a reading past the line confirms this one; None for a kind critical on
+    its first reading (nothing to confirm)."""
+    if kind in CRITICAL_ON_FIRST:
+        return None
+    return timedelta(seconds=CONFIRM_WINDOW_S[kind])
+
+
+def confirm_lines(kind: AlertKind, overrides: Mapping[str, float] | None
+                  ) -> list[tuple[int, str, float]]:
+    """(metric code, comparison, effective line) of each of the kind's rules for an enrollee."""
+    lines = effective(overrides)
+    return [(r.metric_code, r.comparison, float(lines[r.threshold.name]))
+            for r in RULES if r.kind == kind]
+
+
+def severity_for(kind: AlertKind, repeats: int) -> Severity:
+    """``repeats``: distinct reading times past the line within the kind's confirmation
+    window, this one included (>= 1)."""
     if kind in CRITICAL_ON_FIRST or repeats >= 2:
         return Severity.CRITICAL
     return Severity.HIGH
@@ -148,12 +175,10 @@ _ROOM_WORDS: Final = {"living": "living room", "entrance": "entrance", "other": 
 
 
 def local_time(ts: datetime, timezone: str, received_at: datetime) -> str:
-    """'08:15', or '11-21 08:15' when the data is from an earlier day than its receipt."""
-    try:
-        zone = ZoneInfo(timezone)
-    except (KeyError, ValueError):
-        zone = ZoneInfo("UTC")
-    local = ts.astimezone(zone)
+    """'08:15', or '11-21 08:15' when the data is from an earlier day than its receipt.
+
+    In the enrollee's zone, or ``dolbom.rules.DEFAULT_TIMEZONE`` when theirs is unknown."""
+    local = ts.astimezone(enrollee_zone(timezone))
     if received_at - ts > timedelta(hours=12):
         return local.strftime("%m-%d %H:%M")
     return local.strftime("%H:%M")
@@ -183,8 +208,9 @@ def reading_summary(worst: Breach, others: list[Breach], severity: str, when: st
     return f"{words.capitalize()}: {shown} at {when} (line {line}){confirm}"
 
 
-def reading_evidence(breaches_: list[Breach], repeats: int) -> dict[str, Any]:
-    return {
+def reading_evidence(breaches_: list[Breach], repeats: int | None) -> dict[str, Any]:
+    """``repeats``: as for ``severity_for``; None for a kind not confirmed by a repeat."""
+    evidence: dict[str, Any] = {
         "rule": "on-arrival clinical threshold (ingest)",
         "readings": [
             {"metric": b.metric, "value": round(b.value, 2), "unit": b.rule.threshold.unit,
@@ -197,8 +223,12 @@ def reading_evidence(breaches_: list[Breach], repeats: int) -> dict[str, Any]:
              "unit": b.rule.threshold.unit, "source": b.rule.threshold.source}
             for b in {b.rule.threshold.name: b for b in breaches_}.values()
         ],
-        "readings_past_line_within_15_min": repeats,
     }
+    window = confirm_window(breaches_[0].kind)
+    if repeats is not None and window is not None:
+        evidence["confirmation"] = {"window_min": round(window.total_seconds() / 60),
+                                    "readings_past_line": repeats}
+    return evidence
 
 
 def event_summary(event_type: str, device_kind: str, room: str | None, when: str) -> str:

@@ -97,12 +97,22 @@ ADD_COUNTER: Final = "UPDATE counters SET value = value + %s WHERE name = %s"
 
 ENROLLEE_THRESHOLDS: Final = "SELECT id, thresholds FROM enrollees WHERE id = ANY(%s)"
 
-# Distinct reading times past a kind's lines on one enrollee's devices in a window; the
-# condition part is composed from critical.SQL_OP (constants) with bound parameters.
-REPEATS_HEAD: Final = (
-    "SELECT count(DISTINCT ts) FROM readings "
-    "WHERE device = ANY(%s) AND ts BETWEEN %s AND %s AND ("
-)
+# For each (enrollee, kind) group of a batch at once: the distinct reading times past the
+# kind's lines on the enrollee's devices within the kind's confirmation window. One row per
+# group, device and metric of the kind, with the enrollee's effective line, its comparison
+# (critical.SQL_OP's names) and the window bound as parameters; lines are compared as
+# float8, as the literals of the per-group query this replaces were.
+CONFIRMING_READINGS: Final = """
+SELECT g.grp, count(DISTINCT r.ts)
+FROM unnest(%s::integer[], %s::integer[], %s::smallint[], %s::text[], %s::float8[],
+            %s::timestamptz[], %s::timestamptz[])
+     AS g(grp, device, metric, comparison, line, since, until)
+JOIN readings r ON r.device = g.device AND r.metric = g.metric
+               AND r.ts BETWEEN g.since AND g.until
+WHERE CASE g.comparison WHEN 'ge' THEN r.value >= g.line WHEN 'gt' THEN r.value > g.line
+                        WHEN 'le' THEN r.value <= g.line WHEN 'lt' THEN r.value < g.line END
+GROUP BY g.grp
+"""
 
 # The systolic/diastolic pair measured together with a crisis reading (for the summary).
 BP_PAIR: Final = (

@@ -21,16 +21,14 @@ from typing import Any
 
 import orjson
 import psycopg
-from psycopg import sql
 
-from dolbom.alerts import Severity
+from dolbom.alerts import AlertKind, Severity
 from dolbom.wire import (
     EVENT_BY_CODE,
     EVENT_CODES,
     METRIC_BY_CODE,
     METRIC_BY_NAME,
     QUARANTINE_KEEP_BYTES,
-    EventType,
     TopicKind,
 )
 from dolbom.wire import QuarantineReason as Q
@@ -41,7 +39,7 @@ from store.alerts import RaisedAlert, raise_alert
 
 log = logging.getLogger(__name__)
 
-URGENT_EVENT_CODES = [EVENT_CODES[EventType.SOS], EVENT_CODES[EventType.FALL]]
+URGENT_EVENT_CODES = [EVENT_CODES[event_type] for event_type in critical.EVENT_KINDS]
 _staged: weakref.WeakKeyDictionary[psycopg.Connection, bool] = weakref.WeakKeyDictionary()
 
 
@@ -53,7 +51,7 @@ class BatchResult:
     events_in: int = 0
     events_stored: int = 0
     quarantined: Counter[str] = field(default_factory=Counter)
-    alerts: list[tuple[str, RaisedAlert]] = field(default_factory=list)
+    alerts: list[tuple[AlertKind, RaisedAlert]] = field(default_factory=list)
     enrollees: int = 0
     retained_unchanged: int = 0  # replayed zigbee2mqtt states equal to the stored one
 
@@ -267,16 +265,16 @@ def _store_events(
         _widen(windows, info.enrollee_id, lo, hi)
         for code, ts, data in zip(types or (), stamps or (), datas or (), strict=True):
             event_type = EVENT_BY_CODE[code]
+            kind = critical.EVENT_KINDS[event_type]
             when = critical.local_time(ts, info.timezone, ts)
             raised = raise_alert(
-                conn, enrollee_id=info.enrollee_id, kind=str(event_type),
-                severity=Severity.CRITICAL,
+                conn, enrollee_id=info.enrollee_id, kind=kind, severity=Severity.CRITICAL,
                 summary=critical.event_summary(event_type, info.kind, info.room, when),
                 evidence=critical.event_evidence(event_type, ts, info.device_id, info.kind,
                                                  info.room, data),
                 data_ts=ts, source="ingest",
             )
-            result.alerts.append((str(event_type), raised))
+            result.alerts.append((kind, raised))
 
 
 def _raise_reading_alerts(
@@ -287,48 +285,65 @@ def _raise_reading_alerts(
     overrides: dict[int, dict[str, Any]] = dict(
         conn.execute(queries.ENROLLEE_THRESHOLDS, (enrollees,)).fetchall()
     )
-    groups: dict[tuple[int, str], list[critical.Breach]] = defaultdict(list)
+    groups: dict[tuple[int, AlertKind], list[critical.Breach]] = defaultdict(list)
     infos: dict[int, DeviceInfo] = {}
     for info, metric, ts, value in candidates:
         infos[info.enrollee_id] = info
         for breach in critical.breaches(metric, ts, value, info.device_id,
                                         overrides.get(info.enrollee_id)):
             groups[(info.enrollee_id, breach.kind)].append(breach)
+    latest: dict[tuple[int, AlertKind], critical.Breach] = {
+        group: max(found, key=lambda b: (b.ts, b.value)) for group, found in groups.items()
+    }
+    repeats = _count_repeats(conn, registry, overrides,
+                             {group: breach.ts for group, breach in latest.items()})
     for (enrollee_id, kind), found in sorted(groups.items()):
-        latest = max(found, key=lambda b: (b.ts, b.value))
-        together = [b for b in found if b.ts == latest.ts and b is not latest]
-        repeats = _count_repeats(conn, registry.devices_of(enrollee_id), kind,
-                                 overrides.get(enrollee_id), latest.ts)
-        severity = critical.severity_for(kind, repeats)
+        newest = latest[(enrollee_id, kind)]
+        together = [b for b in found if b.ts == newest.ts and b is not newest]
+        confirmed_by = repeats.get((enrollee_id, kind))
+        severity = critical.severity_for(kind, confirmed_by or 1)
         info = infos[enrollee_id]
-        when = critical.local_time(latest.ts, info.timezone, latest.ts)
+        when = critical.local_time(newest.ts, info.timezone, newest.ts)
         pair: dict[str, float] = {}
-        if kind == "hypertensive_crisis":
-            device = registry.get(latest.device_id)
+        if kind == AlertKind.HYPERTENSIVE_CRISIS:
+            device = registry.get(newest.device_id)
             if device is not None:
                 pair = {METRIC_BY_CODE[code].name: float(value) for code, value in
-                        conn.execute(queries.BP_PAIR, (device.id, latest.ts)).fetchall()}
+                        conn.execute(queries.BP_PAIR, (device.id, newest.ts)).fetchall()}
         raised = raise_alert(
             conn, enrollee_id=enrollee_id, kind=kind, severity=severity,
-            summary=critical.reading_summary(latest, together, severity, when, pair),
-            evidence=critical.reading_evidence([latest, *together], repeats),
-            data_ts=latest.ts, source="ingest",
+            summary=critical.reading_summary(newest, together, severity, when, pair),
+            evidence=critical.reading_evidence([newest, *together], confirmed_by),
+            data_ts=newest.ts, source="ingest",
         )
         result.alerts.append((kind, raised))
 
 
-def _count_repeats(conn: psycopg.Connection, devices: list[int], kind: str,
-                   overrides: dict[str, Any] | None, at: datetime) -> int:
-    """Distinct reading times past any of this kind's lines within 15 minutes before ``at``."""
-    lines = critical.effective(overrides)
-    conditions = sql.SQL(" OR ").join(
-        sql.SQL("(metric = {} AND value " + critical.SQL_OP[r.comparison] + " {})").format(
-            sql.Literal(r.metric_code), sql.Literal(lines[r.threshold.name]))
-        for r in critical.RULES if r.kind == kind
-    )
-    query = sql.SQL(queries.REPEATS_HEAD) + conditions + sql.SQL(")")
-    row = conn.execute(query, (devices, at - critical.REPEAT_WINDOW, at)).fetchone()
-    return max(1, int(row[0]) if row else 1)
+def _count_repeats(
+    conn: psycopg.Connection, registry: Registry, overrides: dict[int, dict[str, Any]],
+    newest: dict[tuple[int, AlertKind], datetime],
+) -> dict[tuple[int, AlertKind], int]:
+    """Per (enrollee, kind) whose kind is confirmed by a repeat: the distinct reading times
+    past any of the kind's lines on the enrollee's devices within the kind's confirmation
+    window before (and at) its newest breach, at least 1. One query for the whole batch."""
+    groups: list[tuple[int, AlertKind]] = []
+    lines: list[tuple[int, int, int, str, float, datetime, datetime]] = []
+    for (enrollee_id, kind), at in sorted(newest.items()):
+        window = critical.confirm_window(kind)
+        if window is None:
+            continue
+        grp = len(groups)
+        groups.append((enrollee_id, kind))
+        lines.extend(
+            (grp, device, metric, comparison, line, at - window, at)
+            for device in registry.devices_of(enrollee_id)
+            for metric, comparison, line in critical.confirm_lines(kind, overrides.get(enrollee_id))
+        )
+    counts: dict[int, int] = {}
+    if lines:
+        columns = [list(column) for column in zip(*lines, strict=True)]
+        counts = dict(conn.execute(queries.CONFIRMING_READINGS, columns).fetchall())
+    return {group: max(1, int(counts.get(grp, 0))) for grp, group in enumerate(groups)}
 
 
 def _quarantine(conn: psycopg.Connection, rejects: list[tuple[datetime, Reject]],

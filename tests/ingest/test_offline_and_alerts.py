@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 import orjson
 import psycopg
 
+from dolbom.alerts import AlertKind
+from dolbom.rules import CONFIRM_WINDOW_S
 from ingest.offline import load
 from tests.factories import make_device, make_enrollee
 from tests.ingest.conftest import scalar
@@ -75,6 +77,7 @@ def test_hypertensive_crisis_is_high_then_critical_on_a_repeat(
     assert "186/95 mmHg" in summary and "repeat" in summary
     assert evidence["thresholds"][0]["source"].startswith("AHA/ACC 2017")
     assert evidence["readings"][0]["value"] == 186
+    assert evidence["confirmation"]["readings_past_line"] == 1
     load(db_url, [bp("cuff-1", t0 + timedelta(minutes=5), 150, 124)])
     row = db.execute("SELECT id, severity, occurrences FROM alerts "
                      "WHERE kind = 'hypertensive_crisis'").fetchone()
@@ -82,6 +85,55 @@ def test_hypertensive_crisis_is_high_then_critical_on_a_repeat(
     # Redelivery of the same readings changes nothing.
     load(db_url, [bp("cuff-1", t0 + timedelta(minutes=5), 150, 124)])
     assert scalar(db, "SELECT occurrences FROM alerts WHERE id = %s", alert_id) == 2
+
+
+def test_a_repeat_confirms_within_its_kinds_window_only(
+    db: psycopg.Connection, db_url: str
+) -> None:
+    """dolbom.rules.CONFIRM_WINDOW_S per kind, all groups of a batch in one look-back."""
+    enrollee = make_enrollee(db)
+    make_device(db, enrollee, kind="bp_monitor", device_id="cuff-w")
+    make_device(db, enrollee, device_id="band-w")
+    t0 = SIM_START + timedelta(hours=10)
+
+    def band(ts: datetime, **values: float) -> tuple[str, bytes, datetime]:
+        return ("dolbom/v1/band-w/reading", orjson.dumps({"ts": ms(ts), "values": values}),
+                ts + timedelta(seconds=2))
+
+    def window(kind: AlertKind) -> timedelta:
+        return timedelta(seconds=CONFIRM_WINDOW_S[kind])
+
+    load(db_url, [bp("cuff-w", t0, 186, 95), band(t0, spo2=86, heart_rate=150)])
+    # Past the heart-rate window, within SpO2's; within the crisis window (past 15 min).
+    band_later = t0 + window(AlertKind.TACHYCARDIA) + timedelta(minutes=1)
+    assert band_later - t0 < window(AlertKind.LOW_SPO2)
+    cuff_later = t0 + window(AlertKind.HYPERTENSIVE_CRISIS) - timedelta(minutes=1)
+    load(db_url, [bp("cuff-w", cuff_later, 184, 96), band(band_later, spo2=87, heart_rate=152)])
+    rows = {kind: (severity, evidence["confirmation"]) for kind, severity, evidence in db.execute(
+        "SELECT kind, severity, evidence FROM alerts WHERE enrollee_id = %s", (enrollee,))}
+    minutes = {kind: CONFIRM_WINDOW_S[kind] / 60 for kind in CONFIRM_WINDOW_S}
+    assert rows == {
+        "hypertensive_crisis": ("critical", {"window_min": minutes[AlertKind.HYPERTENSIVE_CRISIS],
+                                             "readings_past_line": 2}),
+        "low_spo2": ("critical", {"window_min": minutes[AlertKind.LOW_SPO2],
+                                  "readings_past_line": 2}),
+        "tachycardia": ("high", {"window_min": minutes[AlertKind.TACHYCARDIA],
+                                 "readings_past_line": 1}),
+    }
+
+
+def test_severe_hypoglycemia_is_critical_at_once(db: psycopg.Connection, db_url: str) -> None:
+    enrollee = make_enrollee(db)
+    make_device(db, enrollee, kind="glucometer", device_id="meter-1")
+    t0 = SIM_START + timedelta(hours=7)
+    load(db_url, [("dolbom/v1/meter-1/reading",
+                   orjson.dumps({"ts": ms(t0), "values": {"glucose": 45}}), t0)])
+    row = db.execute("SELECT severity, summary, evidence FROM alerts WHERE kind = 'hypoglycemia'"
+                     ).fetchone()
+    assert row is not None
+    severity, summary, evidence = row
+    assert severity == "critical" and "repeat" not in summary
+    assert "confirmation" not in evidence  # nothing to confirm
 
 
 def test_thresholds_follow_the_enrollee_overrides(db: psycopg.Connection, db_url: str) -> None:
