@@ -30,6 +30,7 @@ from api.metrics import ApiMetrics
 from api.metrics import router as metrics_router
 from api.middleware import BodyLimit, RequestMetrics, SecurityHeaders
 from api.readings.views import router as readings_router
+from api.reports.views import router as reports_router
 from api.responses import document_common_errors
 from api.security.limiter import LoginLimiter
 from api.security.tokens import Tokens
@@ -38,7 +39,6 @@ from api.web.csrf import CookieOriginGuard
 from api.web.views import router as web_router
 from dolbom import __version__
 from dolbom.config import Settings
-from reports.views import router as reports_router
 
 log = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from dolbom.errors import DolbomError
+from reports.errors import BadPeriod, ReportError, UnknownEnrollee, UnknownRegion, UnknownStoredReport
 from store.db import DISK_FULL, READ_ONLY, UNAVAILABLE, refusal
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,17 @@ def error_response(status: int, detail: object, headers: dict[str, str] | None =
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
     return error_response(exc.status, str(exc), exc.headers)
+
+
+# The reports component's errors (reports/errors.py): its message is the detail.
+_REPORT_STATUS: tuple[tuple[type[ReportError], int], ...] = (
+    (BadPeriod, 422), (UnknownRegion, 404), (UnknownEnrollee, 404), (UnknownStoredReport, 404),
+)
+
+
+async def _report_error(request: Request, exc: Exception) -> JSONResponse:
+    status = next((code for kind, code in _REPORT_STATUS if isinstance(exc, kind)), 400)
+    return error_response(status, str(exc))
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -130,6 +142,7 @@ def install(app: FastAPI) -> None:
     """Register every error mapping on ``app``."""
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(ReportError, _report_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(psycopg.errors.DataError, _data_error)
     app.add_exception_handler(psycopg.OperationalError, _database_refused)

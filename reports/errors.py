@@ -1,4 +1,8 @@
-"""Errors of the reports component; each message is one line a person can act on."""
+"""Errors of the reports component; each message is one line a person can act on.
+
+The API maps them to HTTP in ``api/errors.py`` (a bad period 422, anything unknown 404); the
+``dolbom report`` command prints the line and exits 2.
+"""
 
 from __future__ import annotations
 
@@ -18,4 +22,8 @@ class UnknownRegion(ReportError):
 
 
 class UnknownEnrollee(ReportError):
-    """No enrollee with that id."""
+    """No enrollee with that id (or none the caller may see)."""
+
+
+class UnknownStoredReport(ReportError):
+    """No stored report with that id."""

@@ -1,7 +1,9 @@
 """Reports from the store: load (queries) → compute (pure) → a JSON-ready dict.
 
 ``regional_report`` loads a region in chunks of enrollees so a progress callback can follow
-a long region; ``enrollee_summary`` is the personal summary of one enrollee.
+a long region; ``enrollee_summary`` is the personal summary of one enrollee;
+``stored_reports`` and ``stored_report`` read what the monthly job (``reports.jobs``) stored.
+Each takes a synchronous connection and raises ``reports.errors`` only.
 """
 
 from __future__ import annotations
@@ -12,13 +14,15 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
 
+import orjson
 import psycopg
 
 from reports import queries
 from reports.compute import ALL_METRICS, HISTORY_METRICS, enrollee_figures, local_day
-from reports.errors import UnknownEnrollee, UnknownRegion
+from reports.errors import UnknownEnrollee, UnknownRegion, UnknownStoredReport
 from reports.period import Period, parse_period
 from reports.regional import build_regional
+from reports.render import render
 from reports.summary import BASELINE_DAYS, build_summary
 
 log = logging.getLogger(__name__)
@@ -27,6 +31,8 @@ CHUNK_ENROLLEES: Final = 250
 DAY: Final = timedelta(days=1)  # any timezone's local day lies within a UTC day either side
 
 Progress = Callable[[int, int], None]
+# Whether the caller may see an enrollee (the API's scoping rule, given by the API).
+Visible = Callable[[queries.EnrolleeRow], bool]
 
 
 def _period(period: Period | str) -> Period:
@@ -67,7 +73,7 @@ def regional_report(
     as_of = as_of or datetime.now(UTC)
     region = queries.load_region(conn, region_id)
     if region is None:
-        raise UnknownRegion(f"no region {region_id!r}; list regions with GET /v1/regions")
+        raise UnknownRegion(f"no region {region_id!r}")
     started = clock.perf_counter()
     previous = period.previous()
     everyone = queries.load_enrollees(conn, region.id)
@@ -106,13 +112,16 @@ def enrollee_summary(
     enrollee_id: int,
     period: Period | str,
     as_of: datetime | None = None,
+    *,
+    visible: Visible | None = None,
 ) -> dict[str, Any]:
     """The personal summary of one enrollee for ``period`` (vitals against their baseline,
-    activity and sleep, alerts and outcomes, adherence). Raises ``UnknownEnrollee``."""
+    activity and sleep, alerts and outcomes, adherence). Raises ``UnknownEnrollee``, also for
+    an enrollee that ``visible`` says the caller may not see (nothing else is read then)."""
     period = _period(period)
     as_of = as_of or datetime.now(UTC)
     enrollee = queries.load_enrollee(conn, enrollee_id)
-    if enrollee is None:
+    if enrollee is None or (visible is not None and not visible(enrollee)):
         raise UnknownEnrollee(f"no enrollee {enrollee_id}")
     previous = period.previous()
     baseline_start = Period(period.kind, period.start - timedelta(days=BASELINE_DAYS), period.start)
@@ -127,3 +136,22 @@ def enrollee_summary(
     unresolved = queries.unresolved_alert_counts(conn, [enrollee.id]).get(enrollee.id, 0)
     figures = enrollee_figures([enrollee], period, previous, as_of, readings, events, devices)
     return build_summary(enrollee, period, previous, as_of, figures, readings, alerts, devices, unresolved)
+
+
+def stored_reports(conn: psycopg.Connection, region_id: int) -> list[queries.StoredReport]:
+    """The finished reports stored for a region, newest period first. Raises ``UnknownRegion``."""
+    if queries.load_region(conn, region_id) is None:
+        raise UnknownRegion(f"no region {region_id!r}")
+    return queries.list_stored_reports(conn, region_id)
+
+
+def stored_report(conn: psycopg.Connection, report_id: int, fmt: str) -> tuple[int, bytes]:
+    """(region id, body in ``fmt``) of a stored report. Raises ``UnknownStoredReport``.
+
+    The CSV is written again from the stored report, so one stored before cells were
+    neutralised (``reports.render.neutralised``) is served neutralised too."""
+    found = queries.stored_report_body(conn, report_id, "json" if fmt == "csv" else fmt)
+    if found is None:
+        raise UnknownStoredReport(f"no stored report {report_id}")
+    region_id, body = found
+    return (region_id, render(orjson.loads(body), "csv")) if fmt == "csv" else (region_id, body)

@@ -1,10 +1,13 @@
-"""The report routes (roles, formats, errors, audit) and the monthly job."""
+"""The report routes (api/reports): roles, formats, errors and audit, and the stored reports.
+
+The data are the known region of tests/reports (``build_known_region``); the figures
+themselves are pinned by tests/reports.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -12,28 +15,17 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-import reports.views
-from api.app import create_app
 from api.principal import Principal
 from api.security.tokens import issue_token
-from dolbom.config import Settings
 from reports.jobs import generate_monthly
+from tests.api.conftest import SECRET
 from tests.factories import make_user
-from tests.reports.conftest import KnownRegion
-
-SECRET = "test-secret-key-for-the-report-tests"
+from tests.reports.conftest import KnownRegion, build_known_region
 
 
 @pytest.fixture
-def client(db_url: str) -> Iterator[TestClient]:
-    settings = Settings(
-        database_url=db_url, environment="test", secret_key=SECRET, token_ttl_minutes=30
-    )
-    app = create_app(settings)
-    if not any(getattr(route, "path", "").startswith("/v1/reports") for route in app.routes):
-        app.include_router(reports.views.router)
-    with TestClient(app) as test_client:
-        yield test_client
+def known(db: psycopg.Connection) -> KnownRegion:
+    return build_known_region(db)
 
 
 def headers(conn: psycopg.Connection, user_id: int) -> dict[str, str]:
@@ -130,24 +122,10 @@ def test_enrollee_summary_route(
     assert audited is not None and audited[0] == 3
 
 
-def test_monthly_job_stores_last_month_for_every_region(
+def test_stored_reports_routes(
     client: TestClient, db_url: str, db: psycopg.Connection, known: KnownRegion
 ) -> None:
-    now = datetime(2026, 10, 1, 1, 30, tzinfo=ZoneInfo("Asia/Seoul"))
-    written = generate_monthly(db_url, now)
-    assert len(written) == 2  # both regions, for September in Seoul time
-    assert generate_monthly(db, now) == []  # idempotent
-    assert len(generate_monthly(db, now, replace=True)) == 2
-    rows = db.execute(
-        "SELECT region_id, period, enrollees, length(pdf) > 1000, csv LIKE %s"
-        " FROM stored_reports ORDER BY region_id",
-        ("%TOTAL%",),
-    ).fetchall()
-    assert [(r[0], r[1], r[2], r[3], r[4]) for r in rows] == [
-        (known.region_id, "2026-09", 3, True, True),
-        (known.other_region_id, "2026-09", 1, True, True),
-    ]
-
+    generate_monthly(db_url, datetime(2026, 10, 1, 1, 30, tzinfo=ZoneInfo("Asia/Seoul")))
     staff = headers(db, known.staff_id)
     listing = client.get(f"/v1/reports/regions/{known.region_id}/stored", headers=staff)
     assert listing.status_code == 200
@@ -164,6 +142,16 @@ def test_monthly_job_stores_last_month_for_every_region(
     as_csv = client.get(items[0]["href"], headers={**staff, "Accept": "text/csv"})
     rows = list(csv.DictReader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
     assert rows[0]["name"] == "'=HYPERLINK(1)" and rows[-1]["enrollee_id"] == "TOTAL"
+    assert client.get(f"/v1/reports/regions/{known.region_id}/stored",
+                      headers=headers(db, known.care_worker_id)).status_code == 403
+    assert client.get("/v1/reports/regions/99999/stored",
+                      headers=headers(db, make_user(db, "admin"))).status_code == 404
+    assert client.get("/v1/reports/stored/99999", headers=staff).status_code == 404
+    audited = db.execute(
+        "SELECT count(*) FROM access_audit WHERE user_id = %s AND action = 'read_report'"
+        " AND detail ? 'stored_report'", (known.staff_id,),
+    ).fetchone()
+    assert audited is not None and audited[0] == 3
     other = db.execute(
         "SELECT id FROM stored_reports WHERE region_id = %s", (known.other_region_id,)
     ).fetchone()

@@ -1,0 +1,1 @@
+"""reports domain of the HTTP API: the routes of the reports component (``reports``)."""
