@@ -23,7 +23,11 @@ def test_builtin_scenarios_load(name: str) -> None:
 def test_evaluation_ground_truth_covers_every_alert_kind(evaluation: Population) -> None:
     start, end = window(28)
     truths = scenarios.ground_truth(evaluation, start, end)
-    assert {t.kind for t in truths} == {k.value for k in AlertKind}
+    # rising_blood_pressure (a weeks-long trend, raised by the nightly job) is not injected by
+    # the evaluation scenario yet, so the detection benchmark does not measure it: named here,
+    # so that any other kind left without ground truth fails.
+    not_injected = {AlertKind.RISING_BLOOD_PRESSURE.value}
+    assert {t.kind for t in truths} == {k.value for k in AlertKind} - not_injected
     for truth in truths:
         assert start <= truth.start <= truth.end <= end
         expected = scenarios.INJECTED_SEVERITY.get(truth.kind,
