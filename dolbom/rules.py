@@ -11,6 +11,10 @@ web app cannot disagree (``tests/test_rules_agree.py`` pins it):
   reports and the web app;
 - battery low, very low and cleared after a charge at 15 %, 5 % and 30 %: the same three;
 - glucose in range 70-180 mg/dL (ADA 2024 §6, time in range): the reports;
+- no data: a kit with a device that reports on its own, silent from every device for
+  ``NO_DATA_AFTER_H``: analytics' clock and the API's worklist;
+- a measurement a person's conditions call for (``CONDITION_MEASUREMENTS``) is missing after
+  ``NOT_MEASURED_DAYS`` local days without one: the API's worklist (CONTRACT §5.3);
 - the enrollee's timezone when none, or one the system lacks, is stored: Asia/Seoul,
   everywhere a local time is shown or computed.
 """
@@ -49,6 +53,24 @@ HOME_ACTIVE_WITHIN_S: Final = 3600.0
 # ADA Standards of Care 2024 §6 (glycemic goals): time in range 70-180 mg/dL; below 70 is
 # level 1 hypoglycemia.
 GLUCOSE_RANGE_MG_DL: Final = (70.0, 180.0)
+
+# No data: a kit with a device that reports on its own (NO_DATA_DEVICE_KINDS; a cuff, a
+# glucometer or a scale sends only when used) silent, every device, for this long: long
+# enough for a night in bed plus a day out with home sensors only (Ordóñez replay).
+NO_DATA_AFTER_H: Final = 16.0
+NO_DATA_DEVICE_KINDS: Final = frozenset({"wearable", "hub", "motion_sensor", "door_sensor", "bed_sensor"})
+
+# CONTRACT §5.3: the measurement each condition calls for, as (metric, the device kind that
+# takes it), the self-monitoring each guideline asks of the person: home blood pressure
+# (AHA/ACC 2017), blood glucose (ADA Standards of Care), daily weight in heart failure
+# (AHA/ACC/HFSA 2022). Missing after NOT_MEASURED_DAYS local days without a reading (the
+# contract's number, an operational line: no guideline gives one).
+CONDITION_MEASUREMENTS: Final[dict[str, tuple[str, str]]] = {
+    "hypertension": ("systolic_bp", "bp_monitor"),
+    "diabetes": ("glucose", "glucometer"),
+    "heart_failure": ("weight", "scale"),
+}
+NOT_MEASURED_DAYS: Final = 2
 
 # The programme's home zone: an enrollee without a (valid) timezone lives in Korea.
 DEFAULT_TIMEZONE: Final = "Asia/Seoul"

@@ -7,12 +7,19 @@
 | bad input | quarantine | 90 days | rows deleted |
 | access audit | access_audit | 3 years (at least 2: PIPA safety measures art. 8) | rows deleted |
 | resolved alerts | alerts, alert_actions | 5 years after resolution | rows deleted |
+| contact log | contacts | 5 years after the contact (the alerts' setting) | rows deleted |
 | alert change feed | alert_changes (SSE replay) | 30 days | rows deleted |
 | scoring queue | scoring_queue | consumed rows after 7 days | rows deleted |
 
 Time series go by whole partitions (plain PostgreSQL, ``store.partitions``) or chunks
 (TimescaleDB ``drop_chunks``), so retention never rewrites a table. Open alerts and
-enrollees' own records (name, devices, thresholds) are kept while the person is enrolled.
+enrollees' own records (name, devices, thresholds, phone, address, guardians) are kept while
+the person is enrolled.
+
+The contact log (calls, visits, messages with a person and their notes, migration 0052) is a
+care record holding personal data: kept as long as the alerts it answers (``alerts_days``,
+5 years, the period the Medical Service Act's enforcement rules art. 15 give nursing
+records), then destroyed (PIPA art. 21: personal data goes once its retention period ends).
 """
 
 from __future__ import annotations
@@ -125,6 +132,11 @@ def apply_retention(conn: psycopg.Connection, policy: RetentionPolicy, now: date
     # acknowledged ones are kept however old.
     counts["alerts"] = _delete_in_batches(
         conn, "alerts", sql.SQL("status = 'resolved' AND resolved_at < %s"), (cutoff(policy.alerts_days),)
+    )
+    # Contacts by when they happened, whether or not their alert is still kept (an alert
+    # deleted first leaves its contacts with alert_id NULL).
+    counts["contacts"] = _delete_in_batches(
+        conn, "contacts", sql.SQL("at < %s"), (cutoff(policy.alerts_days),)
     )
     # Scoring-queue rows every analytics watermark has passed.
     counts["scoring_queue"] = _delete_in_batches(
