@@ -8,7 +8,6 @@ would see it. The nightly job judges the same rule again (and is the one that cl
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 import numpy as np
 import psycopg
@@ -16,6 +15,7 @@ import psycopg
 from analytics import queries, trends
 from analytics.model import Finding
 from analytics.rules import THRESHOLD_INDEX, VitalBatch
+from dolbom.timeutil import utc
 from dolbom.wire import METRIC_BY_NAME
 
 WEIGHT = METRIC_BY_NAME["weight"].code
@@ -57,8 +57,8 @@ def score_new_weights(
         conn,
         [ids[i] for i in who],
         WEIGHT,
-        datetime.fromtimestamp(lo, UTC),
-        datetime.fromtimestamp(hi, UTC),
+        utc(lo),
+        utc(hi),
     ):
         series.setdefault(e, []).append((ts, value))
     found: list[Finding] = []

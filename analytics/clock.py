@@ -11,6 +11,14 @@ from typing import Final
 import numpy as np
 
 from analytics.model import Finding
+from dolbom.rules import (
+    BATTERY_CLEAR_PCT,
+    BATTERY_LOW_PCT,
+    BATTERY_VERY_LOW_PCT,
+    DEVICE_OFFLINE_AFTER_S,
+    HOME_ACTIVE_WITHIN_S,
+    WEARABLE_SILENT_H,
+)
 
 HOUR: Final = 3600.0
 # inactivity: no movement at home during the person's waking hours for longer than
@@ -30,11 +38,8 @@ DEFAULT_SLEEP_H: Final = 21.5
 AWAY_AFTER_DOOR_S: Final = 60.0  # the door was the last thing that moved: probably out
 # Long enough for a night in bed plus a day out with home sensors only (Ordóñez replay).
 NO_DATA_H: Final = 16.0
-OFFLINE_AFTER_S: Final = 15 * 60.0
-WEARABLE_SILENT_H: Final = 6.0
-BATTERY_LOW: Final = 15  # percent; below 5 is "medium"
-BATTERY_VERY_LOW: Final = 5
-BATTERY_CLEAR: Final = 30  # hysteresis: cleared only after a charge
+# device_offline and low_battery: the lines of dolbom/rules.py (shared with the reports and the
+# web app).
 MISSED_IN_ROW: Final = 2
 NO_ANSWER_H: Final = 74.0  # three daily check-ins without an answer (a person away for a weekend)
 NIGHT_START_H: Final = 0.0
@@ -220,8 +225,8 @@ def devices(
     """device_offline and low_battery findings (one per enrollee, listing devices) and the
     per-enrollee clear masks."""
     n = activity.enrollee_id.size
-    said_offline = (state.online == 0) & (now - state.status_ts >= OFFLINE_AFTER_S)
-    others_active = (now - activity.last_data_ts[state.enrollee]) < HOUR
+    said_offline = (state.online == 0) & (now - state.status_ts >= DEVICE_OFFLINE_AFTER_S)
+    others_active = (now - activity.last_data_ts[state.enrollee]) < HOME_ACTIVE_WITHIN_S
     wearable = np.array([k == "wearable" for k in state.kind], dtype=bool)
     silent = (
         wearable
@@ -230,8 +235,8 @@ def devices(
         & others_active
     )
     offline = said_offline | silent
-    low = np.isfinite(state.battery) & (state.battery <= BATTERY_LOW)
-    charged = np.isfinite(state.battery) & (state.battery >= BATTERY_CLEAR)
+    low = np.isfinite(state.battery) & (state.battery <= BATTERY_LOW_PCT)
+    charged = np.isfinite(state.battery) & (state.battery >= BATTERY_CLEAR_PCT)
     offline_findings = []
     battery_findings = []
     off_any = np.zeros(n, dtype=bool)
@@ -265,14 +270,17 @@ def devices(
                         }
                         for r in rows
                     ],
-                    "threshold": {"offline_after_s": OFFLINE_AFTER_S, "wearable_silent_h": WEARABLE_SILENT_H},
+                    "threshold": {
+                        "offline_after_s": DEVICE_OFFLINE_AFTER_S,
+                        "wearable_silent_h": WEARABLE_SILENT_H,
+                    },
                 },
             )
         )
     for e in np.flatnonzero(low_any):
         rows = np.flatnonzero((state.enrollee == e) & low)
         lowest = float(state.battery[rows].min())
-        severity = "medium" if lowest <= BATTERY_VERY_LOW else "low"
+        severity = "medium" if lowest <= BATTERY_VERY_LOW_PCT else "low"
         summary = "Low battery: " + ", ".join(
             f"{state.kind[r]} {state.device_id[r]} {state.battery[r]:.0f}%" for r in rows
         )
@@ -289,9 +297,9 @@ def devices(
                         {"device_id": state.device_id[r], "battery": float(state.battery[r])} for r in rows
                     ],
                     "threshold": {
-                        "low": BATTERY_LOW,
-                        "very_low": BATTERY_VERY_LOW,
-                        "clear_at": BATTERY_CLEAR,
+                        "low": BATTERY_LOW_PCT,
+                        "very_low": BATTERY_VERY_LOW_PCT,
+                        "clear_at": BATTERY_CLEAR_PCT,
                     },
                 },
             )

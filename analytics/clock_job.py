@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -16,10 +16,8 @@ import psycopg
 from analytics import clock, clock_queries, context, lifecycle, queries
 from analytics.jobs import apply_findings
 from analytics.model import Finding
-
-
-def _dt(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, tz=UTC)
+from dolbom.timeutil import utc
+from store.alerts import automatic
 
 
 def check_clock(conn: psycopg.Connection, now: datetime, shards: Sequence[int]) -> dict[str, int]:
@@ -105,19 +103,24 @@ def resolve_and_escalate(
     for alert in active:
         breach, clear = state.get((alert.enrollee_id, alert.kind), (None, None))
         if lifecycle.auto_resolve_due(alert.kind, breach, clear, alert.last_seen_ts, now):
-            queries.auto_resolve(
+            automatic.auto_resolve(
                 conn,
                 alert.alert_id,
-                now,
+                utc(now),
                 {
                     "reason": "condition cleared",
-                    "cleared_at": None if clear is None else _dt(clear).isoformat(),
+                    "cleared_at": None if clear is None else utc(clear).isoformat(),
                     "clear_after_s": lifecycle.CLEAR_AFTER_S[alert.kind],
-                    "data_time": _dt(now).isoformat(),
+                    "data_time": utc(now).isoformat(),
                 },
             )
             resolved += 1
         elif lifecycle.escalation_due(alert, now):
-            queries.escalate(conn, alert.alert_id, now, lifecycle.ESCALATE_AFTER_S)
+            automatic.escalate(
+                conn,
+                alert.alert_id,
+                utc(now),
+                f"critical alert unacknowledged for {lifecycle.ESCALATE_AFTER_S / 60:g} min",
+            )
             escalated += 1
     return resolved, escalated

@@ -17,16 +17,14 @@ import psycopg
 
 from analytics import fetch
 from analytics.clock import (
-    BATTERY_CLEAR,
-    BATTERY_LOW,
     HOUR,
     INACTIVITY_DEFAULT_H,
     INACTIVITY_MIN_H,
     MISSED_IN_ROW,
     NO_ANSWER_H,
     NO_DATA_H,
-    WEARABLE_SILENT_H,
 )
+from dolbom.rules import BATTERY_CLEAR_PCT, BATTERY_LOW_PCT, WEARABLE_SILENT_H
 from dolbom.wire import EVENT_CODES, EventType
 
 # The kinds of the device checks and of all clock checks (their active alerts are re-judged).
@@ -38,7 +36,7 @@ MARGIN_S: Final = 60.0  # SQL pre-selection is looser than the pure checks by th
 # analytics_wearable_seen.last_hour, at or before the last data time, so a superset; the few
 # found are looked up one by one: OFFSET 0 keeps the planner from hashing the whole devices
 # table for them).
-_ATTENTION: Final = f"removed_at IS NULL AND (online = false OR battery <= {int(BATTERY_LOW)})"
+_ATTENTION: Final = f"removed_at IS NULL AND (online = false OR battery <= {int(BATTERY_LOW_PCT)})"
 _SILENT_WEARABLES: Final = (
     "analytics_wearable_seen s CROSS JOIN LATERAL (SELECT id, enrollee_id FROM devices"
     " WHERE id = s.device AND removed_at IS NULL AND kind = 'wearable'"
@@ -142,7 +140,7 @@ def upsert_device_seen(
         )
 
 
-def _epoch(column: str) -> str:
+def _seconds(column: str) -> str:
     return f"coalesce(extract(epoch FROM {column})::float8, 'NaN')"
 
 
@@ -202,8 +200,9 @@ def clock_enrollees(
     found = fetch.arrays(
         conn,
         "SELECT e.id, array_position(%s::text[], e.timezone) - 1, "
-        f"{_epoch('a.last_data_ts')}, {_epoch('a.last_activity_ts')}, {_epoch('a.last_door_ts')}, "
-        f"{_epoch('a.last_checkin_ts')}, {_epoch('a.last_answered_ts')}, coalesce(a.unanswered_in_row, 0), "
+        f"{_seconds('a.last_data_ts')}, {_seconds('a.last_activity_ts')}, {_seconds('a.last_door_ts')}, "
+        f"{_seconds('a.last_checkin_ts')}, {_seconds('a.last_answered_ts')}, "
+        "coalesce(a.unanswered_in_row, 0), "
         f"{_profile('wake_h')}, {_profile('sleep_h')}, {_profile('gap_p90_h')}, "
         "k.home, k.speaker, k.continuous "
         "FROM enrollees e "
@@ -256,7 +255,7 @@ def clock_devices(
         f" UNION SELECT d.id FROM {_SILENT_WEARABLES}"
         " UNION SELECT k.id FROM alerts a CROSS JOIN LATERAL ("
         "  SELECT id FROM devices d WHERE d.enrollee_id = a.enrollee_id AND d.removed_at IS NULL"
-        f"  AND d.battery IS NOT NULL AND (d.battery < {int(BATTERY_CLEAR)} OR d.id = ("
+        f"  AND d.battery IS NOT NULL AND (d.battery < {int(BATTERY_CLEAR_PCT)} OR d.id = ("
         "   SELECT min(id) FROM devices x WHERE x.enrollee_id = a.enrollee_id AND x.removed_at IS NULL"
         "   AND x.battery IS NOT NULL))) AS k"
         "  WHERE a.status <> 'resolved' AND a.kind = 'low_battery' AND a.enrollee_id = ANY(%(ids)s::int[])"

@@ -4,26 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from analytics.baselines import BaselineTable
 from analytics.rules import THRESHOLD_NAMES, EnrolleeContext
+from dolbom.rules import enrollee_zone
 from dolbom.thresholds import effective
 
 
-@lru_cache(maxsize=64)
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except Exception:  # an unknown zone name falls back to the programme's home zone
-        return ZoneInfo("Asia/Seoul")
-
-
 def utc_offset_s(timezone: str, at: datetime) -> float:
-    offset = at.astimezone(_zone(timezone)).utcoffset()
+    """The offset from UTC of the enrollee's zone at ``at`` (an unknown zone: the programme's
+    home zone, dolbom/rules.py)."""
+    offset = at.astimezone(enrollee_zone(timezone)).utcoffset()
     return 0.0 if offset is None else offset.total_seconds()
 
 

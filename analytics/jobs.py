@@ -11,10 +11,9 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
 import numpy as np
@@ -36,8 +35,11 @@ from analytics.rules import (
     score_vitals_arrays,
 )
 from analytics.shards import ShardState
+from dolbom.jsonsafe import shown
+from dolbom.timeutil import utc
 from dolbom.wire import EVENT_CODES, METRIC_BY_NAME, EventType
 from store.alerts import raise_alert
+from store.alerts.automatic import end_snooze
 from store.db import connect
 
 log = logging.getLogger(__name__)
@@ -79,23 +81,6 @@ def scheduled_job(name: str) -> Callable[[JobFn], Callable[[str, datetime], dict
     return wrap
 
 
-def _dt(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, tz=UTC)
-
-
-def _clean(value: Any) -> Any:
-    """Evidence as valid JSON: NaN/inf become null, numpy scalars plain numbers."""
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def apply_findings(conn: psycopg.Connection, findings: Sequence[Finding], now: float) -> int:
     """Raise or update alerts for findings (``Finding.enrollee`` is the enrollee id here)."""
     if not findings:
@@ -116,13 +101,13 @@ def apply_findings(conn: psycopg.Connection, findings: Sequence[Finding], now: f
             kind=f.kind,
             severity=f.severity,
             summary=f.summary[:500],
-            evidence=_clean({**f.evidence, "scored_at": _dt(now).isoformat()}),
-            data_ts=_dt(onset),
+            evidence=shown({**f.evidence, "scored_at": utc(now).isoformat()}),
+            data_ts=utc(onset),
             source="analytics",
         )
         raised += 1
         if current is not None and current.snoozed_until_ts is not None and now < current.snoozed_until_ts:
-            conn.execute("UPDATE alerts SET snoozed_until = NULL WHERE id = %s", (current.alert_id,))
+            end_snooze(conn, [current.alert_id])
     queries.mark_breach(
         conn,
         [

@@ -4,11 +4,10 @@ routine and trend findings, one shard and one local day per transaction (``night
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, Final
 
 import numpy as np
@@ -19,7 +18,10 @@ from analytics.features import FEATURES, INDEX, DayData, daily_features
 from analytics.jobs import apply_findings
 from analytics.model import Finding
 from analytics.shards import LOCK_NIGHTLY, shard_of
+from dolbom.jsonsafe import shown
+from dolbom.rules import enrollee_zone
 from dolbom.thresholds import effective
+from dolbom.timeutil import utc
 from dolbom.wire import METRIC_BY_NAME
 
 RUN_AFTER_MIDNIGHT: Final = timedelta(minutes=5)
@@ -160,7 +162,7 @@ def refit_person(
 
 
 def _local_midnight(day: date, tz: str) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=context._zone(tz))
+    return datetime.combine(day, time(0), tzinfo=enrollee_zone(tz))
 
 
 def _day_data(
@@ -189,14 +191,14 @@ def _day_data(
 
 
 def _days_due(tz: str, done: str | None, now: datetime, first_data: datetime | None) -> list[date]:
-    local_now = now.astimezone(context._zone(tz))
+    local_now = now.astimezone(enrollee_zone(tz))
     last = (local_now - RUN_AFTER_MIDNIGHT).date() - timedelta(days=1)
     if done is not None:
         first = date.fromisoformat(done) + timedelta(days=1)
     else:
         if first_data is None:
             return []
-        first = first_data.astimezone(context._zone(tz)).date()
+        first = first_data.astimezone(enrollee_zone(tz)).date()
     first = max(first, last - timedelta(days=MAX_CATCH_UP_DAYS))
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
@@ -265,7 +267,7 @@ def _process_day(
     readings: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     r_rows: dict[int, dict[int, np.ndarray]] = defaultdict(dict)
     for metric, lo in ((STEPS, t0), (SLEEP, t0)):
-        series = queries.metric_series(conn, ids, metric, datetime.fromtimestamp(lo, UTC), end)
+        series = queries.metric_series(conn, ids, metric, utc(lo), end)
         arr = np.array(series, dtype=float).reshape(-1, 3)
         readings[metric] = (arr[:, 1], arr[:, 2])
         groups: dict[int, list[int]] = defaultdict(list)
@@ -326,7 +328,7 @@ def _process_day(
         s_days, s = sbp.get(e, (np.zeros(0), np.zeros(0)))
         history = PersonHistory(matrix, w_days, w, *_daily_mean(s_days, s), thresholds=effective(overrides))
         params, found, cleared = refit_person(history, day_number)
-        model_rows.append((e, params["model"], _finite(params), int(matrix.shape[0] - 1)))
+        model_rows.append((e, params["model"], shown(params), int(matrix.shape[0] - 1)))
         findings += [
             Finding(e, kind, sev, t0, summary, {**ev, "day": day.isoformat()}, score)
             for kind, sev, summary, ev, score in found
@@ -356,13 +358,3 @@ def _daily_mean(days: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.nd
     unique = np.unique(keys)
     return unique, np.array([values[keys == k].mean() for k in unique])
 
-
-def _finite(params: dict[str, Any]) -> dict[str, Any]:
-    def fix(v: Any) -> Any:
-        if isinstance(v, float) and not math.isfinite(v):
-            return None
-        if isinstance(v, list):
-            return [fix(x) for x in v]
-        return v
-
-    return {k: fix(v) for k, v in params.items()}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -13,15 +13,7 @@ from psycopg.types.json import Jsonb
 
 from analytics import fetch
 from analytics.lifecycle import ActiveAlert
-
-
-def _dt(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, tz=UTC)
-
-
-def _epoch(value: datetime | None) -> float:
-    return float("nan") if value is None else value.timestamp()
-
+from dolbom.timeutil import epoch, utc
 
 # ---- people and the data windows ---------------------------------------------------------
 
@@ -284,9 +276,9 @@ def active_alerts(
             str(r[2]),
             str(r[3]),
             str(r[4]),
-            _epoch(r[5]),
-            _epoch(r[6]),
-            None if r[7] is None else _epoch(r[7]),
+            epoch(r[5]),
+            epoch(r[6]),
+            None if r[7] is None else epoch(r[7]),
             bool(r[8]),
         )
         for r in conn.execute(sql, params)
@@ -305,7 +297,7 @@ def _mark_condition(conn: psycopg.Connection, column: str, rows: Iterable[tuple[
         "SELECT * FROM unnest(%s::int[], %s::text[], %s::timestamptz[]) "
         "ON CONFLICT (enrollee_id, kind) DO UPDATE SET "
         f"{column} = greatest(c.{column}, EXCLUDED.{column})",
-        ([k[0] for k in latest], [k[1] for k in latest], [_dt(t) for t in latest.values()]),
+        ([k[0] for k in latest], [k[1] for k in latest], [utc(t) for t in latest.values()]),
     )
 
 
@@ -329,58 +321,9 @@ def conditions(
     ).fetchall()
     return {
         (int(r[0]), str(r[1])): (
-            None if r[2] is None else _epoch(r[2]),
-            None if r[3] is None else _epoch(r[3]),
+            None if r[2] is None else epoch(r[2]),
+            None if r[3] is None else epoch(r[3]),
         )
         for r in rows
     }
 
-
-def auto_resolve(conn: psycopg.Connection, alert_id: int, now: float, detail: dict[str, Any]) -> None:
-    updated = conn.execute(
-        "UPDATE alerts SET status = 'resolved', resolved_at = %s, outcome = 'auto_resolved', "
-        "updated_at = now() "
-        "WHERE id = %s AND status <> 'resolved' RETURNING id",
-        (_dt(now), alert_id),
-    ).fetchone()
-    if updated:
-        conn.execute(
-            "INSERT INTO alert_actions (alert_id, action, outcome, detail) "
-            "VALUES (%s, 'auto_resolve', 'auto_resolved', %s)",
-            (alert_id, Jsonb(detail)),
-        )
-
-
-def escalate(conn: psycopg.Connection, alert_id: int, now: float, after_s: float) -> list[int]:
-    """Mark a critical alert escalated to its region's centre staff; returns their user ids."""
-    row = conn.execute(
-        "UPDATE alerts a SET escalated_at = %s, updated_at = now() FROM enrollees e "
-        "WHERE a.id = %s AND e.id = a.enrollee_id AND a.escalated_at IS NULL AND a.status = 'open' "
-        "RETURNING a.enrollee_id, e.region_id",
-        (_dt(now), alert_id),
-    ).fetchone()
-    if row is None:
-        return []
-    staff = [
-        int(r[0])
-        for r in conn.execute(
-            "SELECT id FROM users WHERE role = 'center_staff' AND region_id = %s AND active ORDER BY id",
-            (row[1],),
-        )
-    ]
-    detail = {
-        "to": "center_staff",
-        "region_id": int(row[1]),
-        "user_ids": staff,
-        "reason": f"critical alert unacknowledged for {after_s / 60:g} min",
-    }
-    conn.execute(
-        "INSERT INTO alert_actions (alert_id, action, detail) VALUES (%s, 'escalate', %s)",
-        (alert_id, Jsonb(detail)),
-    )
-    conn.execute(
-        "INSERT INTO access_audit (username, action, enrollee_id, resource, detail) "
-        "VALUES ('analytics', 'escalate_alert', %s, %s, %s)",
-        (int(row[0]), f"alerts/{alert_id}", Jsonb(detail)),
-    )
-    return staff

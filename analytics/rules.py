@@ -17,6 +17,8 @@ import numpy as np
 from analytics import news2
 from analytics.baselines import BaselineTable, time_bin
 from analytics.model import Clearance, Finding, rank
+from dolbom.alerts import AlertKind
+from dolbom.rules import CONFIRM_WINDOW_S
 from dolbom.thresholds import THRESHOLD_BY_NAME, THRESHOLDS
 from dolbom.wire import METRIC_BY_CODE, METRIC_BY_NAME
 
@@ -29,13 +31,13 @@ PERSONAL_K: Final = 3.0  # sub-critical bands also need |value - own median| > K
 STEPS: Final = METRIC_BY_NAME["steps"].code
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class VitalRule:
-    """How one threshold becomes an alert."""
+    """How one threshold becomes an alert (named fields only: a rule reads as a sentence)."""
 
     kind: str
     metric: str
-    threshold: str
+    threshold: str  # the name of a dolbom.thresholds threshold
     op: str  # "lt", "le", "gt", "ge": breach when value <op> threshold
     severity: str
     min_count: int = 1  # breaching readings within window_s (2 = confirmed on a repeat)
@@ -48,132 +50,166 @@ class VitalRule:
     label: str = ""
 
 
+# Confirmation on a repeat reading (AHA/ACC 2017 for a crisis; a wearable's SpO2 and heart
+# rate): the windows of dolbom/rules.py, shared with ingest's on-arrival rule.
+CRISIS_CONFIRM_S: Final = CONFIRM_WINDOW_S[AlertKind.HYPERTENSIVE_CRISIS]
+SPO2_CONFIRM_S: Final = CONFIRM_WINDOW_S[AlertKind.LOW_SPO2]
+BRADYCARDIA_CONFIRM_S: Final = CONFIRM_WINDOW_S[AlertKind.BRADYCARDIA]
+TACHYCARDIA_CONFIRM_S: Final = CONFIRM_WINDOW_S[AlertKind.TACHYCARDIA]
+# NEWS2's sub-critical heart-rate bands count only when sustained: 80 % of the readings of
+# the last 30 minutes past the line.
+SUSTAINED_S: Final = 30 * 60.0
+
 RULES: Final[tuple[VitalRule, ...]] = (
     # AHA/ACC 2017: crisis >= 180 and/or >= 120; confirm on a repeat reading (AHA advises a
     # second measurement after a few minutes). A single reading is "high", confirmed "critical".
     VitalRule(
-        "hypertensive_crisis",
-        "systolic_bp",
-        "sbp_crisis",
-        "ge",
-        "critical",
-        2,
-        1800,
-        0,
-        20,
+        kind="hypertensive_crisis",
+        metric="systolic_bp",
+        threshold="sbp_crisis",
+        op="ge",
+        severity="critical",
+        min_count=2,
+        window_s=CRISIS_CONFIRM_S,
+        clear_margin=20,
         label="systolic blood pressure",
     ),
     VitalRule(
-        "hypertensive_crisis",
-        "systolic_bp",
-        "sbp_crisis",
-        "ge",
-        "high",
-        1,
-        1800,
-        0,
-        20,
+        kind="hypertensive_crisis",
+        metric="systolic_bp",
+        threshold="sbp_crisis",
+        op="ge",
+        severity="high",
+        window_s=CRISIS_CONFIRM_S,
+        clear_margin=20,
         label="systolic blood pressure",
     ),
     VitalRule(
-        "hypertensive_crisis",
-        "diastolic_bp",
-        "dbp_crisis",
-        "ge",
-        "critical",
-        2,
-        1800,
-        0,
-        15,
+        kind="hypertensive_crisis",
+        metric="diastolic_bp",
+        threshold="dbp_crisis",
+        op="ge",
+        severity="critical",
+        min_count=2,
+        window_s=CRISIS_CONFIRM_S,
+        clear_margin=15,
         label="diastolic blood pressure",
     ),
     VitalRule(
-        "hypertensive_crisis",
-        "diastolic_bp",
-        "dbp_crisis",
-        "ge",
-        "high",
-        1,
-        1800,
-        0,
-        15,
+        kind="hypertensive_crisis",
+        metric="diastolic_bp",
+        threshold="dbp_crisis",
+        op="ge",
+        severity="high",
+        window_s=CRISIS_CONFIRM_S,
+        clear_margin=15,
         label="diastolic blood pressure",
     ),
     # ADA 2024: level 2 < 54 mg/dL (critical), level 1 < 70 mg/dL; cleared at >= 80 (treat and
     # re-check until above 70: the 15-15 rule, with a margin).
     VitalRule(
-        "hypoglycemia",
-        "glucose",
-        "glucose_low_l2",
-        "lt",
-        "critical",
+        kind="hypoglycemia",
+        metric="glucose",
+        threshold="glucose_low_l2",
+        op="lt",
+        severity="critical",
         clear_margin=26,
         label="glucose (level 2 hypoglycemia)",
     ),
     VitalRule(
-        "hypoglycemia",
-        "glucose",
-        "glucose_low_l1",
-        "lt",
-        "high",
+        kind="hypoglycemia",
+        metric="glucose",
+        threshold="glucose_low_l1",
+        op="lt",
+        severity="high",
         clear_margin=10,
         label="glucose (level 1 hypoglycemia)",
     ),
     # ADA 2024: > 300 mg/dL warrants a DKA/HHS check.
-    VitalRule("hyperglycemia", "glucose", "glucose_high", "gt", "high", clear_margin=50, label="glucose"),
-    # NEWS2: SpO2 <= 91 % scores 3; <= 88 % critical. Sub-critical needs two readings in 15 min.
-    VitalRule("low_spo2", "spo2", "spo2_critical", "le", "critical", 2, 900, clear_margin=6, label="SpO2"),
-    VitalRule("low_spo2", "spo2", "spo2_low", "le", "high", 2, 900, 0.5, clear_margin=3, label="SpO2"),
-    # NEWS2: pulse <= 40 or >= 131 scores 3 (critical here at <= 40 / >= 140, two readings in
-    # 10 min); 41-50 and 111-130 score 1-2: sustained (80 % of readings over 30 min), at rest
-    # (fewer than 100 steps in the last 15 min) and unusual for this person.
     VitalRule(
-        "bradycardia",
-        "heart_rate",
-        "hr_critical_low",
-        "le",
-        "critical",
-        2,
-        600,
-        0.5,
+        kind="hyperglycemia",
+        metric="glucose",
+        threshold="glucose_high",
+        op="gt",
+        severity="high",
+        clear_margin=50,
+        label="glucose",
+    ),
+    # NEWS2: SpO2 <= 91 % scores 3; <= 88 % critical. Both need two readings in the
+    # confirmation window (a single wrist dip is an artefact), sub-critical half of them past.
+    VitalRule(
+        kind="low_spo2",
+        metric="spo2",
+        threshold="spo2_critical",
+        op="le",
+        severity="critical",
+        min_count=2,
+        window_s=SPO2_CONFIRM_S,
+        clear_margin=6,
+        label="SpO2",
+    ),
+    VitalRule(
+        kind="low_spo2",
+        metric="spo2",
+        threshold="spo2_low",
+        op="le",
+        severity="high",
+        min_count=2,
+        window_s=SPO2_CONFIRM_S,
+        min_fraction=0.5,
+        clear_margin=3,
+        label="SpO2",
+    ),
+    # NEWS2: pulse <= 40 or >= 131 scores 3 (critical here at <= 40 / >= 140, two readings in
+    # the confirmation window); 41-50 and 111-130 score 1-2: sustained (80 % of readings over
+    # 30 min), at rest (fewer than 100 steps in the last 15 min) and unusual for this person.
+    VitalRule(
+        kind="bradycardia",
+        metric="heart_rate",
+        threshold="hr_critical_low",
+        op="le",
+        severity="critical",
+        min_count=2,
+        window_s=BRADYCARDIA_CONFIRM_S,
+        min_fraction=0.5,
         clear_margin=15,
         label="heart rate",
     ),
     VitalRule(
-        "bradycardia",
-        "heart_rate",
-        "hr_low",
-        "le",
-        "high",
-        6,
-        1800,
-        0.8,
+        kind="bradycardia",
+        metric="heart_rate",
+        threshold="hr_low",
+        op="le",
+        severity="high",
+        min_count=6,
+        window_s=SUSTAINED_S,
+        min_fraction=0.8,
         clear_margin=5,
         personal=True,
         label="heart rate",
     ),
     VitalRule(
-        "tachycardia",
-        "heart_rate",
-        "hr_critical_high",
-        "ge",
-        "critical",
-        2,
-        600,
-        0.5,
+        kind="tachycardia",
+        metric="heart_rate",
+        threshold="hr_critical_high",
+        op="ge",
+        severity="critical",
+        min_count=2,
+        window_s=TACHYCARDIA_CONFIRM_S,
+        min_fraction=0.5,
         clear_margin=30,
         at_rest=True,
         label="heart rate at rest",
     ),
     VitalRule(
-        "tachycardia",
-        "heart_rate",
-        "hr_high",
-        "ge",
-        "high",
-        6,
-        1800,
-        0.8,
+        kind="tachycardia",
+        metric="heart_rate",
+        threshold="hr_high",
+        op="ge",
+        severity="high",
+        min_count=6,
+        window_s=SUSTAINED_S,
+        min_fraction=0.8,
         clear_margin=10,
         personal=True,
         at_rest=True,
@@ -181,13 +217,21 @@ RULES: Final[tuple[VitalRule, ...]] = (
     ),
     # IDSA 2008 (fever in older adults in long-term care): single oral > 37.8 °C, or a rise
     # > 1.1 °C over the person's baseline.
-    VitalRule("fever", "body_temp", "fever", "gt", "medium", clear_margin=0.3, label="body temperature"),
     VitalRule(
-        "fever",
-        "body_temp",
-        "fever_over_baseline",
-        "gt",
-        "medium",
+        kind="fever",
+        metric="body_temp",
+        threshold="fever",
+        op="gt",
+        severity="medium",
+        clear_margin=0.3,
+        label="body temperature",
+    ),
+    VitalRule(
+        kind="fever",
+        metric="body_temp",
+        threshold="fever_over_baseline",
+        op="gt",
+        severity="medium",
         clear_margin=0.5,
         relative=True,
         label="body temperature rise over usual",

@@ -7,7 +7,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -16,6 +16,7 @@ from psycopg.types.json import Jsonb
 
 from analytics import fetch
 from analytics.shards import JOB_NIGHTLY, JOB_SCORE, N_SHARDS, ShardState, job_name
+from dolbom.timeutil import epoch, utc
 
 # ---- the scoring queue ----------------------------------------------------------------------
 
@@ -150,8 +151,8 @@ def unlock_system(conn: psycopg.Connection, namespace: int, key: int) -> None:
 # ---- per-shard job state ---------------------------------------------------------------------
 
 
-def _epoch(value: datetime | None) -> float:
-    return float("-inf") if value is None else value.timestamp()
+def _epoch_or_never(value: datetime | None) -> float:
+    return float("-inf") if value is None else epoch(value)
 
 
 def _opt_float(value: Any) -> float:
@@ -174,7 +175,7 @@ def score_states(conn: psycopg.Connection, shards: Sequence[int] | None = None) 
         out[shard] = ShardState(
             shard=shard,
             watermark=wm,
-            data_time=_epoch(data_time),
+            data_time=_epoch_or_never(data_time),
             seen_max_id=int(detail.get("seen_max_id", wm)),
             clock_now=_opt_float(detail.get("clock_now")),
             owner=detail.get("owner"),
@@ -186,8 +187,8 @@ def score_states(conn: psycopg.Connection, shards: Sequence[int] | None = None) 
 def save_score_states(conn: psycopg.Connection, states: Iterable[ShardState]) -> None:
     """Store states; ``updated_at`` (liveness) becomes the database's now."""
 
-    def dt(epoch: float) -> datetime | None:
-        return datetime.fromtimestamp(epoch, tz=UTC) if math.isfinite(epoch) else None
+    def dt(moment: float) -> datetime | None:
+        return utc(moment) if math.isfinite(moment) else None
 
     rows = [
         (
