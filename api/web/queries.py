@@ -4,6 +4,22 @@ from __future__ import annotations
 
 from typing import Final
 
+from dolbom.rules import DEVICE_OFFLINE_AFTER_S, HOME_ACTIVE_WITHIN_S, WEARABLE_SILENT_H
+
+# dolbom.rules.device_offline over the devices row ``d`` at %(now)s, as device_row_offline
+# reads it: said offline (online false) since its newest status for DEVICE_OFFLINE_AFTER_S,
+# or a wearable silent (last_seen) past WEARABLE_SILENT_H while some device of the same
+# enrollee was seen within HOME_ACTIVE_WITHIN_S. Never NULL. tests/test_rules_agree.py runs
+# it against the rule, case by case.
+DEVICE_OFFLINE: Final = f"""coalesce(
+    (d.online IS FALSE AND d.status_at <= %(now)s - make_interval(secs => {float(DEVICE_OFFLINE_AFTER_S)!r}))
+    OR (d.kind = 'wearable'
+        AND d.last_seen < %(now)s - make_interval(secs => {WEARABLE_SILENT_H * 3600.0!r})
+        AND (SELECT max(h.last_seen) FROM devices h
+             WHERE h.enrollee_id = d.enrollee_id AND h.removed_at IS NULL)
+            > %(now)s - make_interval(secs => {float(HOME_ACTIVE_WITHIN_S)!r})),
+    false)"""
+
 REGION: Final = "SELECT id, name, timezone FROM regions WHERE id = %(region_id)s AND {scope}"
 
 REGION_ENROLLEES: Final = """
@@ -11,7 +27,7 @@ SELECT e.id, e.name, e.birth_year, e.sex, u.username AS care_worker,
        count(a.id) FILTER (WHERE a.status <> 'resolved') AS open_alerts,
        count(a.id) FILTER (WHERE a.status <> 'resolved' AND a.severity = 'critical') AS critical,
        (SELECT count(*) FROM devices d WHERE d.enrollee_id = e.id AND d.removed_at IS NULL
-          AND d.online IS FALSE) AS devices_offline
+          AND """ + DEVICE_OFFLINE + """) AS devices_offline
 FROM enrollees e
 LEFT JOIN users u ON u.id = e.care_worker_id
 LEFT JOIN alerts a ON a.enrollee_id = e.id AND a.status <> 'resolved'
@@ -24,7 +40,7 @@ LIMIT 2000
 REGION_OFFLINE_DEVICES: Final = """
 SELECT d.device_id, d.kind, d.room, d.last_seen, d.battery, e.id AS enrollee_id, e.name
 FROM devices d JOIN enrollees e ON e.id = d.enrollee_id
-WHERE e.region_id = %(region_id)s AND d.removed_at IS NULL AND d.online IS FALSE
+WHERE e.region_id = %(region_id)s AND d.removed_at IS NULL AND """ + DEVICE_OFFLINE + """
 ORDER BY d.last_seen NULLS FIRST
 LIMIT 500
 """

@@ -7,6 +7,7 @@ calls reach the same /v1 API with the same scoping and audit as any other client
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,6 +23,7 @@ from api.alerts.models import Outcome
 from api.audit.service import record
 from api.auth.service import authenticate
 from api.deps import TOKEN_COOKIE, ClientAddr, Conn
+from api.devices.models import Device
 from api.devices.service import devices_of
 from api.enrollees.service import read_enrollee
 from api.errors import LoginRequired, NotFound, TooManyAttempts, Unauthorized
@@ -31,6 +33,7 @@ from api.principal import Principal, region_scope
 from api.readings import service as readings_service
 from api.web import charts, csrf, queries
 from api.web.i18n import LANG_COOKIE, LANGS, pick_lang, translator
+from dolbom.rules import battery_low, device_row_offline, enrollee_zone
 from dolbom.thresholds import THRESHOLDS
 from dolbom.wire import METRIC_BY_NAME
 
@@ -138,6 +141,27 @@ def _script_json(value: Any) -> Markup:
     return Markup(dumps(value).decode().replace("<", "\\u003c"))
 
 
+@dataclass(frozen=True, slots=True)
+class DeviceLine:
+    """A device on the enrollee page with its state by ``dolbom.rules`` at page time."""
+
+    device: Device
+    offline: bool
+    battery_low: bool
+
+
+def device_lines(devices: list[Device], now: datetime) -> list[DeviceLine]:
+    """Each device with offline and low battery as the reports and analytics see them: the
+    home is active when any of these devices was seen within the hour."""
+    home_seen = max((d.last_seen for d in devices if d.last_seen is not None), default=None)
+    return [
+        DeviceLine(d, device_row_offline(now, kind=d.kind, online=d.online, status_at=d.status_at,
+                                         last_seen=d.last_seen, home_seen=home_seen),
+                   battery_low(d.battery))
+        for d in devices
+    ]
+
+
 def _chart_thresholds(metric: str, effective: dict[str, float]) -> list[tuple[str, float]]:
     return [(t.name, effective[t.name]) for t in THRESHOLDS
             if t.metric == metric and t.name not in _DELTA_THRESHOLDS]
@@ -154,6 +178,9 @@ async def enrollee_page(
     except NotFound:
         return _render(request, "message.html", {"user": user, "message": "not_found"}, 404)
     _, device_ids = await readings_service.enrollee_devices(conn, user, enrollee_id)
+    # Every local day of the page in one zone: the stored one, or dolbom.rules' fallback.
+    zone = enrollee_zone(enrollee.timezone)
+    enrollee_in_zone = enrollee.model_copy(update={"timezone": zone.key})
     end = datetime.now(UTC)
     span = readings_service.Window(end - timedelta(days=days), end)
     await record(conn, user, "view_enrollee_page", enrollee_id=enrollee_id,
@@ -166,7 +193,7 @@ async def enrollee_page(
     for metric in CHART_METRICS:
         if metric not in present:
             continue
-        buckets = await readings_service.bucket_series(conn, device_ids, metric, enrollee.timezone,
+        buckets = await readings_service.bucket_series(conn, device_ids, metric, zone.key,
                                                        span, PERIODS[days])
         base = await readings_service.baseline(conn, device_ids, metric, end)
         band = (float(base["p10"]), float(base["p90"])) if base else None
@@ -178,8 +205,9 @@ async def enrollee_page(
         })
     heat_days = min(days, HEATMAP_MAX_DAYS)
     heat_span = readings_service.Window(end - timedelta(days=heat_days), end)
-    motion, steps = await readings_service.activity_by_hour(conn, enrollee, device_ids, heat_span)
-    local_today = end.astimezone(_zone(enrollee.timezone)).date()
+    motion, steps = await readings_service.activity_by_hour(conn, enrollee_in_zone, device_ids,
+                                                            heat_span)
+    local_today = end.astimezone(zone).date()
     day_list = [local_today - timedelta(days=n) for n in range(heat_days - 1, -1, -1)]
     history = await (await conn.execute(queries.ALERT_HISTORY, (enrollee_id,))).fetchall()
     care_worker = None
@@ -191,16 +219,9 @@ async def enrollee_page(
         "charts": charts_out, "care_worker": care_worker,
         "motion_svg": charts.heatmap(day_list, motion, text["motion"]),
         "steps_svg": charts.heatmap(day_list, steps, text["steps"]) if steps else None,
-        "devices": await devices_of(conn, enrollee_id), "history": history, "now": end,
+        "devices": device_lines(await devices_of(conn, enrollee_id), end), "history": history,
+        "now": end,
     })
-
-def _zone(name: str) -> Any:
-    from zoneinfo import ZoneInfo
-
-    try:
-        return ZoneInfo(name)
-    except (KeyError, ValueError):
-        return UTC
 
 @router.get("/region")
 async def my_region(user: WebUser) -> Response:
@@ -219,8 +240,9 @@ async def region_page(
     region = await (await conn.execute(query, {**params, "region_id": region_id})).fetchone()
     if region is None:
         return _render(request, "message.html", {"user": user, "message": "not_found"}, 404)
-    enrollees = await (await conn.execute(queries.REGION_ENROLLEES, {"region_id": region_id})).fetchall()
-    offline = await (await conn.execute(queries.REGION_OFFLINE_DEVICES, {"region_id": region_id})).fetchall()
+    at = {"region_id": region_id, "now": datetime.now(UTC)}  # devices offline at this instant
+    enrollees = await (await conn.execute(queries.REGION_ENROLLEES, at)).fetchall()
+    offline = await (await conn.execute(queries.REGION_OFFLINE_DEVICES, at)).fetchall()
     await record(conn, user, "view_region_page", resource=f"app/regions/{region_id}", client_addr=addr,
                  detail={"enrollees": len(enrollees)})
     return _render(request, "region.html", {
