@@ -268,10 +268,10 @@ def device_problems(devices: Sequence[DeviceRow], as_of: datetime) -> list[dict[
     problems: list[dict[str, Any]] = []
     for device in devices:
         found: list[str] = []
-        if device.last_seen is None:
+        if device.last_seen is None:  # no message yet, or only a replayed (retained) state
             found.append("never_seen")
-        elif device_row_offline(as_of, kind=device.kind, online=device.online, status_at=device.status_at,
-                                last_seen=device.last_seen, home_seen=home_seen.get(device.enrollee_id)):
+        if device_row_offline(as_of, kind=device.kind, online=device.online, status_at=device.status_at,
+                              last_seen=device.last_seen, home_seen=home_seen.get(device.enrollee_id)):
             found.append("offline")
         if battery_low(device.battery):
             found.append("low_battery")
