@@ -13,21 +13,24 @@ Each rule is run through every component's own path, not only compared by identi
   offset, in ``enrollee_zone``'s zone for every stored name, valid or not.
 
 ANALYTICS (another engineer is moving analytics onto ``dolbom.rules``): the analytics parts
-below are marked ``# ANALYTICS``. They assume, as of the commit that added this file,
-``analytics.clock.devices(DeviceState, ActivityState, now)`` returning (offline findings,
-battery findings, ...) whose ``evidence["devices"]`` list the ``device_id`` of each device,
-with the home active when ``ActivityState.last_data_ts`` is within the hour; the constants
-``analytics.clock.OFFLINE_AFTER_S``, ``WEARABLE_SILENT_H``, ``BATTERY_LOW``,
-``BATTERY_VERY_LOW``, ``BATTERY_CLEAR`` (or the same objects under dolbom.rules' names); and
-``analytics.context.utc_offset_s(timezone, at)``. Adapt those helpers, not the cases.
+below are marked ``# ANALYTICS``. They assume, as of the commit that added this file, a
+clock module (``analytics.detectors.clock``, or ``analytics.clock`` before the move) with
+``devices(DeviceState, ActivityState, now)`` returning (offline findings, battery findings,
+...) whose ``evidence["devices"]`` list the ``device_id`` of each device, with the home
+active when ``ActivityState.last_data_ts`` is recent; its constants under dolbom.rules'
+names or the old ones (``OFFLINE_AFTER_S``, ``BATTERY_LOW``, ...); and a context module
+(``analytics.detectors.context`` or ``analytics.context``) with
+``utc_offset_s(timezone, at)``. Adapt those helpers, not the cases.
 """
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from types import ModuleType
 
 import numpy as np
 import psycopg
@@ -141,9 +144,24 @@ def by_web_page(state: State) -> tuple[bool, bool]:
     return line.offline, line.battery_low
 
 
-# ANALYTICS: analytics.clock's device check as of this file's commit (see the module docstring).
+# ANALYTICS: where its modules are, before and after the move of analytics' detectors.
+def _analytics(*candidates: str) -> ModuleType:
+    for name in candidates:
+        try:
+            return importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name != name:
+                raise
+    raise AssertionError(f"none of {candidates} exists")
+
+
+def _clock() -> ModuleType:
+    return _analytics("analytics.detectors.clock", "analytics.clock")
+
+
+# ANALYTICS: the clock's device check as of this file's commit (see the module docstring).
 def by_analytics(states: list[State]) -> list[tuple[bool, bool]]:
-    from analytics import clock
+    clock = _clock()
 
     def ts(seconds: float | None) -> float:
         return math.nan if seconds is None else NOW.timestamp() - seconds
@@ -196,7 +214,7 @@ ANALYTICS_NAMES = {
 
 @pytest.mark.parametrize("rule_name", sorted(ANALYTICS_NAMES))
 def test_analytics_clock_constants_are_the_rules(rule_name: str) -> None:  # ANALYTICS
-    from analytics import clock
+    clock = _clock()
 
     found = {name: getattr(clock, name) for name in ANALYTICS_NAMES[rule_name] if hasattr(clock, name)}
     assert found, f"analytics.clock has none of {ANALYTICS_NAMES[rule_name]}"
@@ -271,8 +289,7 @@ def test_reports_local_days_are_in_the_rules_zone(name: str | None) -> None:
 
 @pytest.mark.parametrize("name", ZONE_NAMES)
 def test_analytics_utc_offset_is_in_the_rules_zone(name: str | None) -> None:  # ANALYTICS
-    from analytics.context import utc_offset_s
-
+    utc_offset_s = _analytics("analytics.detectors.context", "analytics.context").utc_offset_s
     for instant in INSTANTS:
         offset = instant.astimezone(enrollee_zone(name)).utcoffset()
         assert offset is not None
