@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from analytics.model import rank
+from analytics.findings import rank
 
 HOUR: Final = 3600.0
 DAY: Final = 86400.0

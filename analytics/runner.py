@@ -25,9 +25,14 @@ from datetime import datetime
 
 import psycopg
 
-from analytics import clock_job, jobs, nightly, queries, shard_queries, shards
+from analytics import shards
 from analytics.errors import AnalyticsJobFailed
-from analytics.recent import RecentData
+from analytics.minute import clock as clock_job
+from analytics.minute import cycle as jobs
+from analytics.nightly import cycle as nightly
+from analytics.queries import readings as queries
+from analytics.queries import shards as shard_queries
+from analytics.queries.recent import RecentData
 from analytics.shards import LOCK_MINUTE, LOCK_NIGHTLY, ShardState, Worker
 from store.db import connect
 

@@ -17,9 +17,10 @@ from datetime import UTC, datetime
 
 import psycopg
 
-from analytics import runner, shard_queries
+from analytics import runner
 from analytics.errors import AnalyticsJobFailed
-from analytics.jobs import scheduled_job
+from analytics.minute.cycle import scheduled_job
+from analytics.queries import shards as shard_queries
 from analytics.shards import LOCK_SYSTEM, SYSTEM_MONTHLY, SYSTEM_PARTITIONS, Worker
 from dolbom.config import Settings
 from store.db import connect

@@ -4,7 +4,7 @@ A scratch database (created, migrated, dropped at the end) holds ENROLLEES enrol
 simulator's standard kit (12 devices each: device_sim/population.py ``kit``), an hour of
 history at the realistic arrival rate (docs/scaling.md "Load per enrollee": ~700 rows per
 enrollee and day, ~0.5 a minute), four days of weights, and the analytics state a worker that
-kept up would have (baselines, person models from ``nightly.refit_person``, activity, devices
+kept up would have (baselines, person models from ``refit_person``, activity, devices
 seen, shard watermarks). Each minute of new data goes to about a third of the enrollees:
 wearable readings (heart rate, some steps and SpO2) and home-sensor events, plus the day's few
 BP, glucose and weight measurements; one ``scoring_queue`` row per message, as ingest writes
@@ -37,7 +37,8 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from analytics import runner, shard_queries
+from analytics import runner
+from analytics.queries import shards as shard_queries
 from analytics.shards import N_SHARDS, ShardState, Worker
 from dolbom.wire import EVENT_CODES, METRIC_BY_NAME
 
@@ -162,14 +163,14 @@ def store(conn: psycopg.Connection, rows: Rows, queue: bool = True) -> None:
 
 def person_params(count: int) -> list[dict[str, Any]]:
     """``count`` realistic person-model parameter sets (the nightly refit's output)."""
-    from analytics import nightly
+    from analytics.detectors.person import refit_person
     from bench.scoring import person
 
     rng = np.random.default_rng(11)
     out = []
     for _ in range(count):
         history, _day = person(rng)
-        params, _, _ = nightly.refit_person(history, 20_000.0)
+        params, _, _ = refit_person(history, 20_000.0)
         out.append(json.loads(json.dumps(params, default=float)))
     return out
 

@@ -22,8 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from analytics import features, nightly, routine
-from analytics.rules import EnrolleeContext, VitalBatch, score_vitals_arrays
+from analytics.detectors import features, routine
+from analytics.detectors import person as nightly
+from analytics.detectors.vitals import EnrolleeContext, VitalBatch, score_vitals_arrays
 from dolbom.wire import EVENT_CODES, METRIC_BY_NAME
 
 N_ENROLLEES = 100_000

@@ -16,9 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import roc_auc_score
 
-from analytics import routine, trends
-from analytics.features import FEATURES, INDEX
-from analytics.rules import EnrolleeContext, VitalBatch, score_vitals
+from analytics.detectors import routine, trends
+from analytics.detectors.features import FEATURES, INDEX
+from analytics.detectors.vitals import EnrolleeContext, VitalBatch, score_vitals
 
 AUC_BAR = 0.90
 
@@ -164,7 +164,7 @@ def _toilet_z(days: np.ndarray, visits: float) -> float:
 
 
 def test_one_moderately_odd_day_is_not_a_routine_change_two_are() -> None:
-    from analytics.nightly import PersonHistory, refit_person
+    from analytics.detectors.person import PersonHistory, refit_person
 
     rng = np.random.default_rng(5)
     days = person_days(rng, 30)
@@ -181,7 +181,7 @@ def test_one_moderately_odd_day_is_not_a_routine_change_two_are() -> None:
 
 
 def test_one_strongly_abnormal_night_is_a_routine_change_at_once() -> None:
-    from analytics.nightly import PersonHistory, refit_person
+    from analytics.detectors.person import PersonHistory, refit_person
 
     rng = np.random.default_rng(5)
     days = person_days(rng, 30)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
-from analytics.features import INDEX
+from analytics.detectors.features import INDEX
 from analytics.service import run_once
 from tests.analytics.conftest import alerts_of, store_events
 from tests.factories import make_device

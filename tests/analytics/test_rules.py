@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analytics.rules import RULES, THRESHOLD_INDEX, EnrolleeContext, VitalBatch, score_vitals
+from analytics.detectors.vital_rules import RULES, THRESHOLD_INDEX
+from analytics.detectors.vitals import EnrolleeContext, VitalBatch, score_vitals
 from dolbom.thresholds import THRESHOLD_BY_NAME
 from dolbom.wire import METRIC_BY_NAME
 

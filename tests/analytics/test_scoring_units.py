@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analytics import clock, lifecycle, news2, trends
-from analytics.baselines import BaselineTable, fit, time_bin
-from analytics.features import FEATURES, INDEX, DayData, daily_features
+from analytics import lifecycle
+from analytics.detectors import clock, news2, trends
+from analytics.detectors.baselines import BaselineTable, fit, time_bin
+from analytics.detectors.features import FEATURES, INDEX, DayData, daily_features
 from dolbom.wire import EVENT_CODES
 
 
@@ -300,7 +301,7 @@ def test_declining_activity_recent_level_uses_mean_or_median() -> None:
 
 
 def test_weight_findings_on_arrival_ignore_later_readings() -> None:
-    from analytics.arrival import weight_findings
+    from analytics.minute.arrival import weight_findings
 
     days = np.array([10.3, 11.3, 12.3, 13.3, 14.3])
     kg = np.array([60.0, 60.3, 60.1, 62.2, 64.0])
@@ -330,7 +331,7 @@ def test_inactivity_personal_limit_is_capped(usual_gap_h: float, gap_h: float, f
 
 def test_weight_on_arrival_not_confused_by_yesterdays_later_weighing() -> None:
     """Yesterday at 07:10, today at 07:00: yesterday's lower weight is not "today's"."""
-    from analytics.arrival import weight_findings
+    from analytics.minute.arrival import weight_findings
 
     days = np.array([10.30, 11.30, 12.30, 13.297, 14.29])
     kg = np.array([60.0, 60.1, 60.8, 61.6, 62.3])

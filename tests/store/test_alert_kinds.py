@@ -46,13 +46,13 @@ def _rule_kinds(rules: Any) -> Iterable[Any]:
 # Where analytics declares the kinds it raises: (module, name, how to read its kinds).
 # A name that moves fails here, with its place: update this list with the move.
 ANALYTICS_TABLES: list[tuple[str, str, Callable[[Any], Iterable[Any]]]] = [
-    ("analytics.rules", "RULES", _rule_kinds),
+    ("analytics.detectors.vital_rules", "RULES", _rule_kinds),
     ("analytics.lifecycle", "CLEAR_AFTER_S", _keys),
     ("analytics.lifecycle", "STATE_KINDS", _keys),
     ("analytics.lifecycle", "EPISODIC_KINDS", _keys),
     ("analytics.lifecycle", "NEVER_AUTO_RESOLVE", _keys),
-    ("analytics.clock_queries", "CLOCK_KINDS", _keys),
-    ("analytics.nightly", "ROUTINE_KINDS", _keys),
+    ("analytics.detectors.clock", "CLOCK_KINDS", _keys),
+    ("analytics.detectors.person", "ROUTINE_KINDS", _keys),
 ]
 
 

@@ -28,7 +28,7 @@ from typing import Final
 import numpy as np
 import psycopg
 
-from analytics import fetch
+from analytics.queries import fetch
 
 HORIZON_S: Final = 30 * 60.0  # windows starting within this of ``now`` are read by time
 EXTEND_S: Final = 60.0  # read at least this much more data time when a window needs more

@@ -19,21 +19,18 @@ from typing import Any, Final
 import numpy as np
 import psycopg
 
-from analytics import clock, clock_queries, context, lifecycle, queries, shard_queries
-from analytics.arrival import score_new_weights
-from analytics.features import ACTIVITY_EVENTS as ACTIVITY
-from analytics.features import DOOR_OPEN, DOORS
-from analytics.model import Finding
-from analytics.recent import DEVICES, RecentData
-from analytics.rules import (
-    CONTEXT_S,
-    KIND_INDEX,
-    RULES_BY_METRIC,
-    STEPS,
-    EnrolleeContext,
-    VitalBatch,
-    score_vitals_arrays,
-)
+from analytics import lifecycle
+from analytics.detectors import clock, context
+from analytics.detectors.features import ACTIVITY_EVENTS as ACTIVITY
+from analytics.detectors.features import DOOR_OPEN, DOORS
+from analytics.detectors.vital_rules import CONTEXT_S, KIND_INDEX, RULES_BY_METRIC, STEPS
+from analytics.detectors.vitals import EnrolleeContext, VitalBatch, score_vitals_arrays
+from analytics.findings import Finding
+from analytics.minute.arrival import score_new_weights
+from analytics.queries import clock as clock_queries
+from analytics.queries import readings as queries
+from analytics.queries import shards as shard_queries
+from analytics.queries.recent import DEVICES, RecentData
 from analytics.shards import ShardState
 from dolbom.jsonsafe import shown
 from dolbom.timeutil import utc

@@ -14,7 +14,7 @@ import numpy as np
 import psycopg
 from psycopg.types.json import Jsonb
 
-from analytics import fetch
+from analytics.queries import fetch
 from analytics.shards import JOB_NIGHTLY, JOB_SCORE, N_SHARDS, ShardState, job_name
 from dolbom.timeutil import epoch, utc
 

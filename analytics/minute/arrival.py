@@ -12,9 +12,11 @@ from collections.abc import Sequence
 import numpy as np
 import psycopg
 
-from analytics import queries, trends
-from analytics.model import Finding
-from analytics.rules import THRESHOLD_INDEX, VitalBatch
+from analytics.detectors import trends
+from analytics.detectors.vital_rules import THRESHOLD_INDEX
+from analytics.detectors.vitals import VitalBatch
+from analytics.findings import Finding
+from analytics.queries import readings as queries
 from dolbom.timeutil import utc
 from dolbom.wire import METRIC_BY_NAME
 

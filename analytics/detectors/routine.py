@@ -15,7 +15,7 @@ from typing import Any, Final
 import numpy as np
 from sklearn.ensemble import IsolationForest
 
-from analytics.features import INDEX, ROUTINE_FEATURES
+from analytics.detectors.features import INDEX, ROUTINE_FEATURES
 
 MAD_TO_SIGMA: Final = 1.4826
 MIN_DAYS: Final = 10  # fewer days of own history: population defaults (cold start)

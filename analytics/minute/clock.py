@@ -13,9 +13,12 @@ from typing import Any
 import numpy as np
 import psycopg
 
-from analytics import clock, clock_queries, context, lifecycle, queries
-from analytics.jobs import apply_findings
-from analytics.model import Finding
+from analytics import lifecycle
+from analytics.detectors import clock, context
+from analytics.findings import Finding
+from analytics.minute.cycle import apply_findings
+from analytics.queries import clock as clock_queries
+from analytics.queries import readings as queries
 from dolbom.timeutil import utc
 from store.alerts import automatic
 

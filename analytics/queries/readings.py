@@ -11,8 +11,8 @@ import numpy as np
 import psycopg
 from psycopg.types.json import Jsonb
 
-from analytics import fetch
 from analytics.lifecycle import ActiveAlert
+from analytics.queries import fetch
 from dolbom.timeutil import epoch, utc
 
 # ---- people and the data windows ---------------------------------------------------------

@@ -15,8 +15,8 @@ from typing import Any, Final
 import numpy as np
 import psycopg
 
-from analytics import fetch
-from analytics.clock import (
+from analytics.detectors.clock import (
+    CLOCK_KINDS,
     HOUR,
     INACTIVITY_DEFAULT_H,
     INACTIVITY_MIN_H,
@@ -24,12 +24,10 @@ from analytics.clock import (
     NO_ANSWER_H,
     NO_DATA_H,
 )
+from analytics.queries import fetch
 from dolbom.rules import BATTERY_CLEAR_PCT, BATTERY_LOW_PCT, WEARABLE_SILENT_H
 from dolbom.wire import EVENT_CODES, EventType
 
-# The kinds of the device checks and of all clock checks (their active alerts are re-judged).
-DEVICE_KINDS: Final = ("device_offline", "low_battery")
-CLOCK_KINDS: Final = ("inactivity", "no_data", "missed_checkins", *DEVICE_KINDS)
 MARGIN_S: Final = 60.0  # SQL pre-selection is looser than the pure checks by this much
 # Devices that may raise a device alert whatever the time (the predicate of the partial index
 # of migration 0022, so the planner uses it), and wearables silent for long (by the index on

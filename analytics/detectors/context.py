@@ -7,8 +7,9 @@ from datetime import datetime
 
 import numpy as np
 
-from analytics.baselines import BaselineTable
-from analytics.rules import THRESHOLD_NAMES, EnrolleeContext
+from analytics.detectors.baselines import BaselineTable
+from analytics.detectors.vital_rules import THRESHOLD_NAMES
+from analytics.detectors.vitals import EnrolleeContext
 from dolbom.rules import enrollee_zone
 from dolbom.thresholds import effective
 

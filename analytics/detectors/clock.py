@@ -10,7 +10,7 @@ from typing import Final
 
 import numpy as np
 
-from analytics.model import Finding
+from analytics.findings import Finding
 from dolbom.rules import (
     BATTERY_CLEAR_PCT,
     BATTERY_LOW_PCT,
@@ -21,6 +21,9 @@ from dolbom.rules import (
 )
 
 HOUR: Final = 3600.0
+# The kinds of the device checks and of all clock checks (their active alerts are re-judged).
+DEVICE_KINDS: Final = ("device_offline", "low_battery")
+CLOCK_KINDS: Final = ("inactivity", "no_data", "missed_checkins", *DEVICE_KINDS)
 # inactivity: no movement at home during the person's waking hours for longer than
 # INACTIVITY_FACTOR x their usual longest daytime gap (90th percentile over 2 weeks), never
 # less than INACTIVITY_MIN_H nor more than INACTIVITY_MAX_H; population default 4.5 h from

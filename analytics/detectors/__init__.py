@@ -1,0 +1,1 @@
+"""Scoring (pure: numpy arrays in, findings out; no I/O, no clock, no logging)."""

@@ -1,0 +1,1 @@
+"""The minute cycle: new data scored, then the clock conditions."""

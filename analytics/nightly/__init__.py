@@ -1,0 +1,1 @@
+"""The nightly cycle: daily features, baselines and per-person models."""

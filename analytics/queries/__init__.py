@@ -1,0 +1,1 @@
+"""All of analytics' SQL, by what it reads and writes."""
