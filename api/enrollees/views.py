@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import ClientAddr, Conn, CurrentUser, StaffUser
 from api.enrollees import service
-from api.enrollees.models import Enrollee, EnrolleeIn, EnrolleePatch
+from api.enrollees.models import Enrollee, EnrolleeDetail, EnrolleeIn, EnrolleePatch
 from api.fields import IdPath, IdQuery
 from api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from api.responses import errors
@@ -26,7 +26,7 @@ async def list_enrollees(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[Enrollee]:
-    """The enrollees the caller may see, by id."""
+    """The enrollees the caller may see, by id (with their phone number; audited)."""
     items, next_cursor = await service.list_enrollees(
         conn, user, region_id=region_id, care_worker_id=care_worker_id, limit=limit,
         cursor=cursor, client_addr=addr,
@@ -34,21 +34,23 @@ async def list_enrollees(
     return Page[Enrollee](items=items, next_cursor=next_cursor)
 
 
-@router.post("", response_model=Enrollee, status_code=201, responses=errors(403))
-async def enroll(body: EnrolleeIn, conn: Conn, user: StaffUser, addr: ClientAddr) -> Enrollee:
+@router.post("", response_model=EnrolleeDetail, status_code=201, responses=errors(403))
+async def enroll(body: EnrolleeIn, conn: Conn, user: StaffUser, addr: ClientAddr) -> EnrolleeDetail:
     """Enroll an older adult in a region, optionally assigning a care worker."""
     return await service.enroll(conn, user, body, addr)
 
 
-@router.get("/{enrollee_id}", response_model=Enrollee, responses=errors(404))
-async def read_enrollee(enrollee_id: IdPath, conn: Conn, user: CurrentUser, addr: ClientAddr) -> Enrollee:
-    """One enrollee, with their threshold overrides and the thresholds in effect."""
+@router.get("/{enrollee_id}", response_model=EnrolleeDetail, responses=errors(404))
+async def read_enrollee(
+    enrollee_id: IdPath, conn: Conn, user: CurrentUser, addr: ClientAddr
+) -> EnrolleeDetail:
+    """One enrollee: thresholds (overrides and in effect), phone, address, guardians (audited)."""
     return await service.read_enrollee(conn, user, enrollee_id, addr)
 
 
-@router.patch("/{enrollee_id}", response_model=Enrollee, responses=errors(403, 404))
+@router.patch("/{enrollee_id}", response_model=EnrolleeDetail, responses=errors(403, 404))
 async def update_enrollee(
     enrollee_id: IdPath, body: EnrolleePatch, conn: Conn, user: StaffUser, addr: ClientAddr
-) -> Enrollee:
-    """Change an enrollee: care worker, conditions, timezone, per-person thresholds."""
+) -> EnrolleeDetail:
+    """Change an enrollee: care worker, conditions, timezone, thresholds, phone, address, guardians."""
     return await service.update(conn, user, enrollee_id, body, addr)
