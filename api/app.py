@@ -21,6 +21,7 @@ from api.alerts.views import router as alerts_router
 from api.audit.views import router as audit_router
 from api.auth.views import router as auth_router
 from api.bodies import no_duplicate_keys
+from api.contacts.views import router as contacts_router
 from api.db import open_pool
 from api.devices.views import router as devices_router
 from api.docs import DOCS_ASSETS_DIR, DOCS_ASSETS_URL
@@ -79,6 +80,7 @@ def create_app(settings: Settings) -> FastAPI:
                    admin_router, users_router, audit_router, reports_router, metrics_router,
                    web_router, docs_router):
         app.include_router(router)
+    app.include_router(contacts_router)  # CONTRACT §5.2
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount(DOCS_ASSETS_URL, StaticFiles(directory=DOCS_ASSETS_DIR), name="docs-assets")
 

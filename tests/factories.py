@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from datetime import date, datetime
 
 import psycopg
 
+from dolbom.wire import METRIC_BY_NAME
 from store.accounts import create_user
 
 _seq = itertools.count(1)
@@ -71,3 +73,47 @@ def make_device(
     ).fetchone()
     assert row is not None
     return int(row[0]), wire_id
+
+
+# Issue 14 (CONTRACT §5.1-5.3): readings, contacts and the times the worklist judges by.
+
+
+def make_reading(conn: psycopg.Connection, device: int, metric: str, ts: datetime, value: float) -> None:
+    """One stored reading of ``metric`` (a dolbom.wire name) from internal device ``device``."""
+    conn.execute("INSERT INTO readings (device, metric, ts, value) VALUES (%s, %s, %s, %s)",
+                 (device, METRIC_BY_NAME[metric].code, ts, value))
+
+
+def make_contact(
+    conn: psycopg.Connection,
+    enrollee_id: int,
+    *,
+    at: datetime,
+    user_id: int | None = None,
+    channel: str = "phone",
+    note: str = "called",
+    follow_up: date | None = None,
+    alert_id: int | None = None,
+) -> int:
+    row = conn.execute(
+        "INSERT INTO contacts (enrollee_id, user_id, channel, note, at, follow_up, alert_id)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
+        (enrollee_id, user_id, channel, note, at, follow_up, alert_id),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def set_enrollee_timezone(conn: psycopg.Connection, enrollee_id: int, timezone: str) -> None:
+    conn.execute("UPDATE enrollees SET timezone = %s WHERE id = %s", (timezone, enrollee_id))
+
+
+def set_device_times(
+    conn: psycopg.Connection, device: int, *, created_at: datetime | None = None,
+    last_seen: datetime | None = None,
+) -> None:
+    """Back-date a device's provisioning, or set when it was last heard from."""
+    if created_at is not None:
+        conn.execute("UPDATE devices SET created_at = %s WHERE id = %s", (created_at, device))
+    if last_seen is not None:
+        conn.execute("UPDATE devices SET last_seen = %s WHERE id = %s", (last_seen, device))

@@ -1,0 +1,1 @@
+"""contacts domain of the HTTP API: the log of every call, visit and message with a person."""
