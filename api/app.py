@@ -38,6 +38,7 @@ from api.security.tokens import Tokens
 from api.users.views import router as users_router
 from api.web.csrf import CookieOriginGuard
 from api.web.views import router as web_router
+from api.worklist.views import router as worklist_router
 from dolbom import __version__
 from dolbom.config import Settings
 
@@ -81,6 +82,7 @@ def create_app(settings: Settings) -> FastAPI:
                    web_router, docs_router):
         app.include_router(router)
     app.include_router(contacts_router)  # CONTRACT §5.2
+    app.include_router(worklist_router)  # CONTRACT §5.3
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount(DOCS_ASSETS_URL, StaticFiles(directory=DOCS_ASSETS_DIR), name="docs-assets")
 
