@@ -1,7 +1,8 @@
 """What scoring produces: findings (a condition seen) and clearances (a condition gone).
 
-Scoring functions return these; the lifecycle turns them into alert changes. Indices refer
-to the enrollee table of the batch (``enrollee_ids[index]``), never to names.
+Scoring functions return these; the lifecycle (analytics/lifecycle.py) turns them into alert
+changes. Each names its enrollee by id (the scorers get the ids with their arrays), its kind
+and severity as members of ``dolbom.alerts``.
 """
 
 from __future__ import annotations
@@ -9,16 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from dolbom.alerts import SEVERITY_RANK, Severity
+from dolbom.alerts import SEVERITY_RANK, AlertKind, Severity
 
 
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One condition of one enrollee, with what a nurse needs to act on it."""
 
-    enrollee: int  # index into the batch's enrollee table (or the enrollee id, see caller)
-    kind: str
-    severity: str
+    enrollee_id: int
+    kind: AlertKind
+    severity: Severity
     onset_ts: float  # epoch seconds, data time of the first evidence
     summary: str
     evidence: dict[str, Any] = field(default_factory=dict)
@@ -29,14 +30,10 @@ class Finding:
 class Clearance:
     """Evidence that a condition has cleared (past its hysteresis band) at ``ts``."""
 
-    enrollee: int
-    kind: str
+    enrollee_id: int
+    kind: AlertKind
     ts: float
 
 
-def rank(severity: str) -> int:
-    return SEVERITY_RANK[Severity(severity)]
-
-
-def worst(severities: list[str]) -> str:
-    return max(severities, key=rank)
+def rank(severity: Severity) -> int:
+    return SEVERITY_RANK[severity]

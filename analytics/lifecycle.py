@@ -2,62 +2,75 @@
 cleared long enough to auto-resolve, when an unacknowledged critical alert escalates.
 
 Hysteresis has two halves: rules only report a *clearance* once a value is past a band on
-the safe side (rules.py ``clear_margin``), and an alert auto-resolves only after the
+the safe side (vital_rules.py ``clear_margin``), and an alert auto-resolves only after the
 condition has stayed clear for ``CLEAR_AFTER_S[kind]``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Final
 
 from analytics.findings import rank
+from dolbom.alerts import AlertKind, AlertStatus, Severity
 
 HOUR: Final = 3600.0
 DAY: Final = 86400.0
-NEVER_AUTO_RESOLVE: Final = frozenset({"sos", "fall"})  # a person must look at these
+NEVER_AUTO_RESOLVE: Final = frozenset({AlertKind.SOS, AlertKind.FALL})  # a person must look at these
 # Kinds judged as a state each cycle (raise_alert is re-asserted at most hourly, not every minute).
-STATE_KINDS: Final = frozenset({"inactivity", "no_data", "device_offline", "low_battery", "missed_checkins"})
+STATE_KINDS: Final = frozenset(
+    {
+        AlertKind.INACTIVITY,
+        AlertKind.NO_DATA,
+        AlertKind.DEVICE_OFFLINE,
+        AlertKind.LOW_BATTERY,
+        AlertKind.MISSED_CHECKINS,
+    }
+)
 # Kinds with no "cleared" reading: they clear by staying quiet for CLEAR_AFTER_S.
-EPISODIC_KINDS: Final = frozenset({"night_wandering", "routine_change"})
+EPISODIC_KINDS: Final = frozenset({AlertKind.NIGHT_WANDERING, AlertKind.ROUTINE_CHANGE})
 REASSERT_S: Final = HOUR
-CLEAR_AFTER_S: Final[dict[str, float]] = {
-    "hypertensive_crisis": HOUR,
-    "hypoglycemia": HOUR,
-    "hyperglycemia": 2 * HOUR,
-    "low_spo2": HOUR,
-    "bradycardia": HOUR,
-    "tachycardia": HOUR,
-    "fever": 12 * HOUR,
-    "rapid_weight_gain": 3 * DAY,
-    "rising_blood_pressure": 7 * DAY,
-    "inactivity": 30 * 60,
-    "night_wandering": 2 * DAY,
-    "routine_change": 3 * DAY,
-    "declining_activity": 7 * DAY,
-    "missed_checkins": HOUR,
-    "no_data": 30 * 60,
-    "device_offline": 30 * 60,
-    "low_battery": HOUR,
+CLEAR_AFTER_S: Final[dict[AlertKind, float]] = {
+    AlertKind.HYPERTENSIVE_CRISIS: HOUR,
+    AlertKind.HYPOGLYCEMIA: HOUR,
+    AlertKind.HYPERGLYCEMIA: 2 * HOUR,
+    AlertKind.LOW_SPO2: HOUR,
+    AlertKind.BRADYCARDIA: HOUR,
+    AlertKind.TACHYCARDIA: HOUR,
+    AlertKind.FEVER: 12 * HOUR,
+    AlertKind.RAPID_WEIGHT_GAIN: 3 * DAY,
+    AlertKind.RISING_BLOOD_PRESSURE: 7 * DAY,
+    AlertKind.INACTIVITY: 30 * 60,
+    AlertKind.NIGHT_WANDERING: 2 * DAY,
+    AlertKind.ROUTINE_CHANGE: 3 * DAY,
+    AlertKind.DECLINING_ACTIVITY: 7 * DAY,
+    AlertKind.MISSED_CHECKINS: HOUR,
+    AlertKind.NO_DATA: 30 * 60,
+    AlertKind.DEVICE_OFFLINE: 30 * 60,
+    AlertKind.LOW_BATTERY: HOUR,
 }
 ESCALATE_AFTER_S: Final = 5 * 60  # unacknowledged critical alert -> the region's centre staff
+
+# A condition's breach or clearance seen at a data time: (enrollee id, kind, epoch seconds).
+Mark = tuple[int, AlertKind, float]
 
 
 @dataclass(frozen=True, slots=True)
 class ActiveAlert:
+    """An open or acknowledged alert as the lifecycle judges it (times in epoch seconds)."""
+
     alert_id: int
     enrollee_id: int
-    kind: str
-    severity: str
-    status: str
+    kind: AlertKind
+    severity: Severity
+    status: AlertStatus
     last_seen_ts: float
     onset_ts: float
     snoozed_until_ts: float | None
     escalated: bool
 
 
-def should_raise(kind: str, severity: str, active: ActiveAlert | None, now: float) -> bool:
+def should_raise(kind: AlertKind, severity: Severity, active: ActiveAlert | None, now: float) -> bool:
     """Whether a finding goes through raise_alert (opens, or updates the active alert)."""
     if active is None:
         return True
@@ -70,7 +83,11 @@ def should_raise(kind: str, severity: str, active: ActiveAlert | None, now: floa
 
 
 def auto_resolve_due(
-    kind: str, last_breach_ts: float | None, last_clear_ts: float | None, last_seen_ts: float, now: float
+    kind: AlertKind,
+    last_breach_ts: float | None,
+    last_clear_ts: float | None,
+    last_seen_ts: float,
+    now: float,
 ) -> bool:
     """True once the condition has been clear for CLEAR_AFTER_S[kind]."""
     if kind in NEVER_AUTO_RESOLVE or kind not in CLEAR_AFTER_S:
@@ -84,16 +101,8 @@ def auto_resolve_due(
 
 def escalation_due(active: ActiveAlert, now: float) -> bool:
     return (
-        active.severity == "critical"
-        and active.status == "open"
+        active.severity == Severity.CRITICAL
+        and active.status == AlertStatus.OPEN
         and not active.escalated
         and now - active.onset_ts >= ESCALATE_AFTER_S
     )
-
-
-def ts(moment: datetime) -> float:
-    return moment.timestamp()
-
-
-def snooze_until(now: datetime, minutes: float) -> datetime:
-    return now + timedelta(minutes=minutes)

@@ -11,6 +11,7 @@ from typing import Final
 import numpy as np
 
 from analytics.findings import Finding
+from dolbom.alerts import AlertKind, Severity
 from dolbom.rules import (
     BATTERY_CLEAR_PCT,
     BATTERY_LOW_PCT,
@@ -22,8 +23,8 @@ from dolbom.rules import (
 
 HOUR: Final = 3600.0
 # The kinds of the device checks and of all clock checks (their active alerts are re-judged).
-DEVICE_KINDS: Final = ("device_offline", "low_battery")
-CLOCK_KINDS: Final = ("inactivity", "no_data", "missed_checkins", *DEVICE_KINDS)
+DEVICE_KINDS: Final = (AlertKind.DEVICE_OFFLINE, AlertKind.LOW_BATTERY)
+CLOCK_KINDS: Final = (AlertKind.INACTIVITY, AlertKind.NO_DATA, AlertKind.MISSED_CHECKINS, *DEVICE_KINDS)
 # inactivity: no movement at home during the person's waking hours for longer than
 # INACTIVITY_FACTOR x their usual longest daytime gap (90th percentile over 2 weeks), never
 # less than INACTIVITY_MIN_H nor more than INACTIVITY_MAX_H; population default 4.5 h from
@@ -132,9 +133,9 @@ def inactivity(state: ActivityState, now: float) -> tuple[list[Finding], np.ndar
         }
         findings.append(
             Finding(
-                int(i),
-                "inactivity",
-                "high",
+                int(state.enrollee_id[i]),
+                AlertKind.INACTIVITY,
+                Severity.HIGH,
                 float(since[i] + limit_h[i] * HOUR),
                 summary,
                 evidence,
@@ -156,9 +157,9 @@ def no_data(state: ActivityState, now: float) -> tuple[list[Finding], np.ndarray
         )
         findings.append(
             Finding(
-                int(i),
-                "no_data",
-                "medium",
+                int(state.enrollee_id[i]),
+                AlertKind.NO_DATA,
+                Severity.MEDIUM,
                 float(state.last_data_ts[i] + NO_DATA_H * HOUR),
                 summary,
                 {
@@ -192,9 +193,9 @@ def missed_checkins(state: ActivityState, now: float) -> tuple[list[Finding], np
         onset = float(state.last_checkin_ts[i]) if np.isfinite(state.last_checkin_ts[i]) else now
         findings.append(
             Finding(
-                int(i),
-                "missed_checkins",
-                "medium",
+                int(state.enrollee_id[i]),
+                AlertKind.MISSED_CHECKINS,
+                Severity.MEDIUM,
                 onset,
                 summary,
                 {
@@ -257,9 +258,9 @@ def devices(
         summary = f"Device offline: {', '.join(names)}"
         offline_findings.append(
             Finding(
-                int(e),
-                "device_offline",
-                "low",
+                int(activity.enrollee_id[e]),
+                AlertKind.DEVICE_OFFLINE,
+                Severity.LOW,
                 min(since),
                 summary,
                 {
@@ -283,14 +284,14 @@ def devices(
     for e in np.flatnonzero(low_any):
         rows = np.flatnonzero((state.enrollee == e) & low)
         lowest = float(state.battery[rows].min())
-        severity = "medium" if lowest <= BATTERY_VERY_LOW_PCT else "low"
+        severity = Severity.MEDIUM if lowest <= BATTERY_VERY_LOW_PCT else Severity.LOW
         summary = "Low battery: " + ", ".join(
             f"{state.kind[r]} {state.device_id[r]} {state.battery[r]:.0f}%" for r in rows
         )
         battery_findings.append(
             Finding(
-                int(e),
-                "low_battery",
+                int(activity.enrollee_id[e]),
+                AlertKind.LOW_BATTERY,
                 severity,
                 now,
                 summary,
@@ -311,7 +312,7 @@ def devices(
 
 
 def night_wandering(
-    enrollee: np.ndarray,
+    enrollee_id: np.ndarray,
     door_ts: np.ndarray,
     utc_offset_s: np.ndarray,
     night_door_rate: np.ndarray,
@@ -319,22 +320,24 @@ def night_wandering(
 ) -> list[Finding]:
     """Door openings at night (00:00-05:00 local) for people for whom that is unusual.
 
-    ``enrollee`` indexes ``utc_offset_s``, ``night_door_rate`` (share of recent nights with a
-    door opening) and ``history_nights`` (nights behind that rate; < 7 is a cold start and the
-    population default of 0 applies).
+    Aligned arrays, one element per door opening: whose (``enrollee_id``), when, the
+    person's UTC offset, ``night_door_rate`` (share of her recent nights with a door opening)
+    and ``history_nights`` (nights behind that rate; < 7 is a cold start and the population
+    default of 0 applies).
     """
-    hour = _local_h(door_ts, utc_offset_s[enrollee])
+    hour = _local_h(door_ts, utc_offset_s)
     night = (hour >= NIGHT_START_H) & (hour < NIGHT_END_H)
-    personal = history_nights[enrollee] >= 7
-    rate = np.where(personal, night_door_rate[enrollee], 0.0)
+    personal = history_nights >= 7
+    rate = np.where(personal, night_door_rate, 0.0)
     fire = night & (rate < NIGHT_DOOR_USUAL_RATE)
     findings = []
-    for e in np.unique(enrollee[fire]):
-        rows = np.flatnonzero(fire & (enrollee == e))
+    for e in np.unique(enrollee_id[fire]):
+        rows = np.flatnonzero(fire & (enrollee_id == e))
         first = float(door_ts[rows].min())
-        times = ", ".join(_hhmm(float(t), float(utc_offset_s[e])) for t in np.sort(door_ts[rows])[:5])
+        offset = float(utc_offset_s[rows[0]])
+        times = ", ".join(_hhmm(float(t), offset) for t in np.sort(door_ts[rows])[:5])
         usual = (
-            f"usually on {night_door_rate[e] * 100:.0f}% of nights"
+            f"usually on {night_door_rate[rows[0]] * 100:.0f}% of nights"
             if personal[rows[0]]
             else "no history yet (cold start: any night door opening alerts)"
         )
@@ -342,16 +345,16 @@ def night_wandering(
         findings.append(
             Finding(
                 int(e),
-                "night_wandering",
-                "medium",
+                AlertKind.NIGHT_WANDERING,
+                Severity.MEDIUM,
                 first,
                 summary,
                 {
                     "summary": summary,
                     "door_open_ts": [float(t) for t in door_ts[rows]],
                     "baseline": {
-                        "night_door_rate": float(night_door_rate[e]),
-                        "nights": int(history_nights[e]),
+                        "night_door_rate": float(night_door_rate[rows[0]]),
+                        "nights": int(history_nights[rows[0]]),
                     },
                     "threshold": {
                         "night_hours": [NIGHT_START_H, NIGHT_END_H],

@@ -53,4 +53,4 @@ def build(
     table.median[row, metric, time_bin] = baselines["median"][known]
     table.sigma[row, metric, time_bin] = baselines["sigma"][known]
     table.days[row, metric] = baselines["n_days"][known]
-    return EnrolleeContext(thresholds, offsets, table)
+    return EnrolleeContext(thresholds, offsets, table, ids)

@@ -6,16 +6,32 @@ wandering read. Benchmarked per enrollee (bench/scoring.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import numpy as np
 
 from analytics.detectors import routine, trends
 from analytics.detectors.features import FEATURES, INDEX
+from dolbom.alerts import AlertKind, Severity
 from dolbom.thresholds import effective
 
 PROFILE_DAYS: Final = 14
-ROUTINE_KINDS: Final = ("routine_change", "declining_activity", "rapid_weight_gain", "rising_blood_pressure")
+ROUTINE_KINDS: Final = (
+    AlertKind.ROUTINE_CHANGE,
+    AlertKind.DECLINING_ACTIVITY,
+    AlertKind.RAPID_WEIGHT_GAIN,
+    AlertKind.RISING_BLOOD_PRESSURE,
+)
+
+
+class PersonFinding(NamedTuple):
+    """A condition judged on day D; the nightly cycle makes it a Finding of the enrollee."""
+
+    kind: AlertKind
+    severity: Severity
+    summary: str
+    evidence: dict[str, Any]
+    score: float
 
 
 @dataclass
@@ -32,16 +48,16 @@ class PersonHistory:
 
 def refit_person(
     history: PersonHistory, day_number: float, model_name: str = "robust_mahalanobis"
-) -> tuple[dict[str, Any], list[tuple[str, str, str, dict[str, Any], float]], list[str]]:
+) -> tuple[dict[str, Any], list[PersonFinding], list[AlertKind]]:
     """Refit one person's models on their history and judge day D (the last row).
 
-    Returns (params to store, findings as (kind, severity, summary, evidence, score), kinds
+    Returns (params to store, findings (kind, severity, summary, evidence, score), kinds
     evaluated as clear). Pure.
     """
     feats = np.asarray(history.features, dtype=float)
     today, past = feats[-1], feats[:-2][-routine.HISTORY_DAYS :]
-    findings: list[tuple[str, str, str, dict[str, Any], float]] = []
-    clear: list[str] = []
+    findings: list[PersonFinding] = []
+    clear: list[AlertKind] = []
     # routine model over the days before D-1; D and D-1 are judged against it, and a change
     # must show on both days in the same direction (one odd day is not a routine change)
     model = routine.make_detector(model_name).fit(routine.routine_matrix(past))
@@ -63,9 +79,13 @@ def refit_person(
             "history_days": int(past.shape[0]),
             "baseline": "personal" if verdict.personal else "population default (cold start)",
         }
-        findings.append(("routine_change", "low", "Routine change: " + verdict.summary, evidence, score))
+        findings.append(
+            PersonFinding(
+                AlertKind.ROUTINE_CHANGE, Severity.LOW, "Routine change: " + verdict.summary, evidence, score
+            )
+        )
     else:
-        clear.append("routine_change")
+        clear.append(AlertKind.ROUTINE_CHANGE)
     # declining activity: steps, else active minutes
     column = INDEX["steps"] if np.isfinite(feats[:, INDEX["steps"]]).sum() >= 14 else INDEX["active_minutes"]
     decline = trends.declining_activity(feats[:, column])
@@ -76,9 +96,9 @@ def refit_person(
             f"{decline.usual:.0f}/day (trend {decline.slope_per_week:+.0f}/day per week)"
         )
         findings.append(
-            (
-                "declining_activity",
-                "low",
+            PersonFinding(
+                AlertKind.DECLINING_ACTIVITY,
+                Severity.LOW,
                 summary,
                 {
                     "summary": summary,
@@ -93,15 +113,15 @@ def refit_person(
             )
         )
     elif decline.enough_history:
-        clear.append("declining_activity")
+        clear.append(AlertKind.DECLINING_ACTIVITY)
     # ESC 2021: weight gain > 2 kg in 3 days
     limit = history.thresholds["weight_gain_3d"]
     gain = trends.weight_gain(history.weight_days, history.weights, day_number + 1, limit)
     if gain.alert:
         summary, evidence, score = trends.weight_finding(gain, limit)
-        findings.append(("rapid_weight_gain", "medium", summary, evidence, score))
+        findings.append(PersonFinding(AlertKind.RAPID_WEIGHT_GAIN, Severity.MEDIUM, summary, evidence, score))
     elif gain.cleared:
-        clear.append("rapid_weight_gain")
+        clear.append(AlertKind.RAPID_WEIGHT_GAIN)
     bp = trends.rising_bp(history.sbp_days, history.sbp, history.thresholds["sbp_stage2"])
     if bp.alert:
         summary = (
@@ -109,16 +129,16 @@ def refit_person(
             f"{bp.recent_mean:.0f} mmHg (stage 2 ≥ {history.thresholds['sbp_stage2']:g}, AHA/ACC 2017)"
         )
         findings.append(
-            (
-                "rising_blood_pressure",
-                "low",
+            PersonFinding(
+                AlertKind.RISING_BLOOD_PRESSURE,
+                Severity.LOW,
                 summary,
                 {"summary": summary, "slope_per_week": bp.slope_per_week, "recent_mean": bp.recent_mean},
                 bp.slope_per_week,
             )
         )
     else:
-        clear.append("rising_blood_pressure")
+        clear.append(AlertKind.RISING_BLOOD_PRESSURE)
     # clock profile for inactivity and night wandering
     recent = feats[-PROFILE_DAYS:]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from dolbom.alerts import AlertKind
+from dolbom.alerts import AlertKind, Severity
 from dolbom.rules import CONFIRM_WINDOW_S
 from dolbom.thresholds import THRESHOLDS
 from dolbom.wire import METRIC_BY_NAME
@@ -29,11 +29,11 @@ STEPS: Final = METRIC_BY_NAME["steps"].code
 class VitalRule:
     """How one threshold becomes an alert (named fields only: a rule reads as a sentence)."""
 
-    kind: str
+    kind: AlertKind
     metric: str
     threshold: str  # the name of a dolbom.thresholds threshold
     op: str  # "lt", "le", "gt", "ge": breach when value <op> threshold
-    severity: str
+    severity: Severity
     min_count: int = 1  # breaching readings within window_s (2 = confirmed on a repeat)
     window_s: float = 600.0
     min_fraction: float = 0.0  # of all readings of the metric in the window
@@ -58,43 +58,43 @@ RULES: Final[tuple[VitalRule, ...]] = (
     # AHA/ACC 2017: crisis >= 180 and/or >= 120; confirm on a repeat reading (AHA advises a
     # second measurement after a few minutes). A single reading is "high", confirmed "critical".
     VitalRule(
-        kind="hypertensive_crisis",
+        kind=AlertKind.HYPERTENSIVE_CRISIS,
         metric="systolic_bp",
         threshold="sbp_crisis",
         op="ge",
-        severity="critical",
+        severity=Severity.CRITICAL,
         min_count=2,
         window_s=CRISIS_CONFIRM_S,
         clear_margin=20,
         label="systolic blood pressure",
     ),
     VitalRule(
-        kind="hypertensive_crisis",
+        kind=AlertKind.HYPERTENSIVE_CRISIS,
         metric="systolic_bp",
         threshold="sbp_crisis",
         op="ge",
-        severity="high",
+        severity=Severity.HIGH,
         window_s=CRISIS_CONFIRM_S,
         clear_margin=20,
         label="systolic blood pressure",
     ),
     VitalRule(
-        kind="hypertensive_crisis",
+        kind=AlertKind.HYPERTENSIVE_CRISIS,
         metric="diastolic_bp",
         threshold="dbp_crisis",
         op="ge",
-        severity="critical",
+        severity=Severity.CRITICAL,
         min_count=2,
         window_s=CRISIS_CONFIRM_S,
         clear_margin=15,
         label="diastolic blood pressure",
     ),
     VitalRule(
-        kind="hypertensive_crisis",
+        kind=AlertKind.HYPERTENSIVE_CRISIS,
         metric="diastolic_bp",
         threshold="dbp_crisis",
         op="ge",
-        severity="high",
+        severity=Severity.HIGH,
         window_s=CRISIS_CONFIRM_S,
         clear_margin=15,
         label="diastolic blood pressure",
@@ -102,52 +102,52 @@ RULES: Final[tuple[VitalRule, ...]] = (
     # ADA 2024: level 2 < 54 mg/dL (critical), level 1 < 70 mg/dL; cleared at >= 80 (treat and
     # re-check until above 70: the 15-15 rule, with a margin).
     VitalRule(
-        kind="hypoglycemia",
+        kind=AlertKind.HYPOGLYCEMIA,
         metric="glucose",
         threshold="glucose_low_l2",
         op="lt",
-        severity="critical",
+        severity=Severity.CRITICAL,
         clear_margin=26,
         label="glucose (level 2 hypoglycemia)",
     ),
     VitalRule(
-        kind="hypoglycemia",
+        kind=AlertKind.HYPOGLYCEMIA,
         metric="glucose",
         threshold="glucose_low_l1",
         op="lt",
-        severity="high",
+        severity=Severity.HIGH,
         clear_margin=10,
         label="glucose (level 1 hypoglycemia)",
     ),
     # ADA 2024: > 300 mg/dL warrants a DKA/HHS check.
     VitalRule(
-        kind="hyperglycemia",
+        kind=AlertKind.HYPERGLYCEMIA,
         metric="glucose",
         threshold="glucose_high",
         op="gt",
-        severity="high",
+        severity=Severity.HIGH,
         clear_margin=50,
         label="glucose",
     ),
     # NEWS2: SpO2 <= 91 % scores 3; <= 88 % critical. Both need two readings in the
     # confirmation window (a single wrist dip is an artefact), sub-critical half of them past.
     VitalRule(
-        kind="low_spo2",
+        kind=AlertKind.LOW_SPO2,
         metric="spo2",
         threshold="spo2_critical",
         op="le",
-        severity="critical",
+        severity=Severity.CRITICAL,
         min_count=2,
         window_s=SPO2_CONFIRM_S,
         clear_margin=6,
         label="SpO2",
     ),
     VitalRule(
-        kind="low_spo2",
+        kind=AlertKind.LOW_SPO2,
         metric="spo2",
         threshold="spo2_low",
         op="le",
-        severity="high",
+        severity=Severity.HIGH,
         min_count=2,
         window_s=SPO2_CONFIRM_S,
         min_fraction=0.5,
@@ -158,11 +158,11 @@ RULES: Final[tuple[VitalRule, ...]] = (
     # the confirmation window); 41-50 and 111-130 score 1-2: sustained (80 % of readings over
     # 30 min), at rest (fewer than 100 steps in the last 15 min) and unusual for this person.
     VitalRule(
-        kind="bradycardia",
+        kind=AlertKind.BRADYCARDIA,
         metric="heart_rate",
         threshold="hr_critical_low",
         op="le",
-        severity="critical",
+        severity=Severity.CRITICAL,
         min_count=2,
         window_s=BRADYCARDIA_CONFIRM_S,
         min_fraction=0.5,
@@ -170,11 +170,11 @@ RULES: Final[tuple[VitalRule, ...]] = (
         label="heart rate",
     ),
     VitalRule(
-        kind="bradycardia",
+        kind=AlertKind.BRADYCARDIA,
         metric="heart_rate",
         threshold="hr_low",
         op="le",
-        severity="high",
+        severity=Severity.HIGH,
         min_count=6,
         window_s=SUSTAINED_S,
         min_fraction=0.8,
@@ -183,11 +183,11 @@ RULES: Final[tuple[VitalRule, ...]] = (
         label="heart rate",
     ),
     VitalRule(
-        kind="tachycardia",
+        kind=AlertKind.TACHYCARDIA,
         metric="heart_rate",
         threshold="hr_critical_high",
         op="ge",
-        severity="critical",
+        severity=Severity.CRITICAL,
         min_count=2,
         window_s=TACHYCARDIA_CONFIRM_S,
         min_fraction=0.5,
@@ -196,11 +196,11 @@ RULES: Final[tuple[VitalRule, ...]] = (
         label="heart rate at rest",
     ),
     VitalRule(
-        kind="tachycardia",
+        kind=AlertKind.TACHYCARDIA,
         metric="heart_rate",
         threshold="hr_high",
         op="ge",
-        severity="high",
+        severity=Severity.HIGH,
         min_count=6,
         window_s=SUSTAINED_S,
         min_fraction=0.8,
@@ -212,20 +212,20 @@ RULES: Final[tuple[VitalRule, ...]] = (
     # IDSA 2008 (fever in older adults in long-term care): single oral > 37.8 °C, or a rise
     # > 1.1 °C over the person's baseline.
     VitalRule(
-        kind="fever",
+        kind=AlertKind.FEVER,
         metric="body_temp",
         threshold="fever",
         op="gt",
-        severity="medium",
+        severity=Severity.MEDIUM,
         clear_margin=0.3,
         label="body temperature",
     ),
     VitalRule(
-        kind="fever",
+        kind=AlertKind.FEVER,
         metric="body_temp",
         threshold="fever_over_baseline",
         op="gt",
-        severity="medium",
+        severity=Severity.MEDIUM,
         clear_margin=0.5,
         relative=True,
         label="body temperature rise over usual",

@@ -29,6 +29,7 @@ from analytics.detectors.vital_rules import (
     VitalRule,
 )
 from analytics.findings import Clearance, Finding, rank
+from dolbom.alerts import AlertKind
 from dolbom.thresholds import THRESHOLD_BY_NAME
 from dolbom.wire import METRIC_BY_CODE, METRIC_BY_NAME
 
@@ -54,11 +55,18 @@ class EnrolleeContext:
     thresholds: np.ndarray  # (n, len(THRESHOLD_NAMES)), effective (defaults + overrides)
     utc_offset_s: np.ndarray  # (n,)
     baselines: BaselineTable
+    enrollee_id: np.ndarray  # (n,): the id of each row, which findings carry
 
     @classmethod
     def defaults(cls, n: int, utc_offset_s: float = 9 * 3600) -> EnrolleeContext:
+        """``n`` enrollees with the default thresholds and no baselines; ids 0..n-1."""
         row = np.array([THRESHOLD_BY_NAME[name].value for name in THRESHOLD_NAMES])
-        return cls(np.tile(row, (n, 1)), np.full(n, utc_offset_s), BaselineTable.empty(n))
+        return cls(
+            np.tile(row, (n, 1)),
+            np.full(n, utc_offset_s),
+            BaselineTable.empty(n),
+            np.arange(n, dtype=np.int64),
+        )
 
 
 _OPS: Final = {"lt": np.less, "le": np.less_equal, "gt": np.greater, "ge": np.greater_equal}
@@ -120,7 +128,8 @@ def score_vitals(batch: VitalBatch, ctx: EnrolleeContext) -> tuple[list[Finding]
     findings, clear_ts, breach_ts = score_vitals_arrays(batch, ctx)
     e_idx, k_idx = np.nonzero(clear_ts > breach_ts)
     clearances = [
-        Clearance(int(e), VITAL_KINDS[k], float(clear_ts[e, k])) for e, k in zip(e_idx, k_idx, strict=True)
+        Clearance(int(ctx.enrollee_id[e]), VITAL_KINDS[k], float(clear_ts[e, k]))
+        for e, k in zip(e_idx, k_idx, strict=True)
     ]
     return findings, clearances
 
@@ -130,7 +139,7 @@ def score_vitals_arrays(
 ) -> tuple[list[Finding], np.ndarray, np.ndarray]:
     """Findings, and (n_enrollees, len(VITAL_KINDS)) arrays of the latest cleared and
     breaching reading time per kind (-inf where none) for the lifecycle."""
-    best: dict[tuple[int, str], Finding] = {}
+    best: dict[tuple[int, AlertKind], Finding] = {}  # by (row of the enrollee, kind)
     n = ctx.thresholds.shape[0]
     clear_ts = np.full((n, len(VITAL_KINDS)), -np.inf)
     breach_ts = np.full((n, len(VITAL_KINDS)), -np.inf)
@@ -162,8 +171,7 @@ def score_vitals_arrays(
                 clear_ts,
                 breach_ts,
             )
-    findings = _with_news2(list(best.values()), batch)
-    return findings, clear_ts, breach_ts
+    return _with_news2(best, batch), clear_ts, breach_ts
 
 
 def _apply_rule(
@@ -178,7 +186,7 @@ def _apply_rule(
     median: np.ndarray,
     sigma: np.ndarray,
     personal: np.ndarray,
-    best: dict[tuple[int, str], Finding],
+    best: dict[tuple[int, AlertKind], Finding],
     clear_ts: np.ndarray,
     breach_ts: np.ndarray,
 ) -> None:
@@ -210,7 +218,18 @@ def _apply_rule(
         e = enrollee[rows[0]]
         worst_i = rows[np.argmin(value[rows])] if rule.op in ("lt", "le") else rows[np.argmax(value[rows])]
         finding = _finding(
-            rule, int(e), rows, worst_i, ts, value, threshold, median, sigma, personal, n_breach, steps
+            rule,
+            int(ctx.enrollee_id[e]),
+            rows,
+            worst_i,
+            ts,
+            value,
+            threshold,
+            median,
+            sigma,
+            personal,
+            n_breach,
+            steps,
         )
         previous = best.get((int(e), rule.kind))
         if previous is None or rank(finding.severity) > rank(previous.severity):
@@ -219,7 +238,7 @@ def _apply_rule(
 
 def _finding(
     rule: VitalRule,
-    enrollee: int,
+    enrollee_id: int,
     rows: np.ndarray,
     worst_i: int,
     ts: np.ndarray,
@@ -248,11 +267,11 @@ def _finding(
         )
     else:
         confirm = ""
-        if rule.min_count >= 2 and rule.kind == "hypertensive_crisis":
+        if rule.min_count >= 2 and rule.kind == AlertKind.HYPERTENSIVE_CRISIS:
             confirm = " confirmed on a repeat reading"
         elif rule.min_count >= 2:
             confirm = f", {int(n_breach[worst_i])} readings in {int(rule.window_s // 60)} min"
-        elif rule.kind == "hypertensive_crisis":
+        elif rule.kind == AlertKind.HYPERTENSIVE_CRISIS:
             confirm = " on a single reading; repeat the measurement"
         text = (
             f"{rule.label} {worst:g} {metric.unit}{confirm} (threshold {_SYMBOL[rule.op]} {limit:g}, "
@@ -280,23 +299,24 @@ def _finding(
         }
     gap = abs(worst - limit) if not rule.relative else abs(worst - usual) - limit
     return Finding(
-        enrollee,
-        rule.kind,
-        rule.severity,
-        float(ts[rows[0]]),
-        evidence["summary"],
-        evidence,
+        enrollee_id=enrollee_id,
+        kind=rule.kind,
+        severity=rule.severity,
+        onset_ts=float(ts[rows[0]]),
+        summary=evidence["summary"],
+        evidence=evidence,
         score=float(gap),
     )
 
 
-def _with_news2(findings: list[Finding], batch: VitalBatch) -> list[Finding]:
-    """Attach a partial NEWS2 from each enrollee's latest value of each parameter in the batch."""
-    if not findings:
-        return findings
+def _with_news2(best: dict[tuple[int, AlertKind], Finding], batch: VitalBatch) -> list[Finding]:
+    """The findings (by row of their enrollee and kind), each with a partial NEWS2 from its
+    enrollee's latest value of each parameter in the batch."""
+    if not best:
+        return []
     codes = {METRIC_BY_NAME[name].code: name for name in news2.PARAMETERS}
     rows = np.flatnonzero(
-        np.isin(batch.enrollee, [f.enrollee for f in findings]) & np.isin(batch.metric, list(codes))
+        np.isin(batch.enrollee, [e for e, _ in best]) & np.isin(batch.metric, list(codes))
     )
     latest: dict[int, dict[str, tuple[float, float]]] = {}
     for i in rows.tolist():
@@ -304,10 +324,10 @@ def _with_news2(findings: list[Finding], batch: VitalBatch) -> list[Finding]:
         name = codes[int(batch.metric[i])]
         if name not in mine or batch.ts[i] > mine[name][0]:
             mine[name] = (float(batch.ts[i]), float(batch.value[i]))
-    for f in findings:
-        values = {name: v for name, (_, v) in latest.get(f.enrollee, {}).items()}
+    for (e, _), f in best.items():
+        values = {name: v for name, (_, v) in latest.get(e, {}).items()}
         f.evidence["news2_partial"] = news2.partial_score(values)
-    return findings
+    return list(best.values())
 
 
 def metric_name(code: int) -> str:

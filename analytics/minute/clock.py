@@ -19,6 +19,7 @@ from analytics.findings import Finding
 from analytics.minute.cycle import apply_findings
 from analytics.queries import clock as clock_queries
 from analytics.queries import readings as queries
+from dolbom.alerts import AlertKind
 from dolbom.timeutil import utc
 from store.alerts import automatic
 
@@ -48,11 +49,11 @@ def check_clock(conn: psycopg.Connection, now: datetime, shards: Sequence[int]) 
         gap_p90_h=found["gap_p90_h"],
     )
     findings: list[Finding] = []
-    clear_masks: dict[str, np.ndarray] = {}
+    clear_masks: dict[AlertKind, np.ndarray] = {}
     for kind, fn in (
-        ("inactivity", clock.inactivity),
-        ("no_data", clock.no_data),
-        ("missed_checkins", clock.missed_checkins),
+        (AlertKind.INACTIVITY, clock.inactivity),
+        (AlertKind.NO_DATA, clock.no_data),
+        (AlertKind.MISSED_CHECKINS, clock.missed_checkins),
     ):
         found_kind, clear = fn(state, t_now)
         findings += found_kind
@@ -71,15 +72,10 @@ def check_clock(conn: psycopg.Connection, now: datetime, shards: Sequence[int]) 
         battery=np.array([math.nan if d[5] is None else float(d[5]) for d in devs]),
         last_ts=ep([d[6] for d in devs]),
     )
-    offline, battery, clear_masks["device_offline"], clear_masks["low_battery"] = clock.devices(
-        dstate, state, t_now
-    )
+    offline, battery, offline_clear, battery_clear = clock.devices(dstate, state, t_now)
+    clear_masks[AlertKind.DEVICE_OFFLINE], clear_masks[AlertKind.LOW_BATTERY] = offline_clear, battery_clear
     findings += offline + battery
-    by_id = [
-        Finding(ids[f.enrollee], f.kind, f.severity, f.onset_ts, f.summary, f.evidence, f.score)
-        for f in findings
-    ]
-    raised = apply_findings(conn, by_id, t_now)
+    raised = apply_findings(conn, findings, t_now)
     active = queries.active_alerts(conn, shards=shards)
     clears = [
         (a.enrollee_id, a.kind, t_now)

@@ -79,22 +79,22 @@ def scheduled_job(name: str) -> Callable[[JobFn], Callable[[str, datetime], dict
 
 
 def apply_findings(conn: psycopg.Connection, findings: Sequence[Finding], now: float) -> int:
-    """Raise or update alerts for findings (``Finding.enrollee`` is the enrollee id here)."""
+    """Raise or update alerts for findings."""
     if not findings:
         return 0
     active = {
         (a.enrollee_id, a.kind): a
-        for a in queries.active_alerts(conn, sorted({f.enrollee for f in findings}))
+        for a in queries.active_alerts(conn, sorted({f.enrollee_id for f in findings}))
     }
     raised = 0
     for f in findings:
-        current = active.get((f.enrollee, f.kind))
+        current = active.get((f.enrollee_id, f.kind))
         if not lifecycle.should_raise(f.kind, f.severity, current, now):
             continue
         onset = min(f.onset_ts, now)
         raise_alert(
             conn,
-            enrollee_id=f.enrollee,
+            enrollee_id=f.enrollee_id,
             kind=f.kind,
             severity=f.severity,
             summary=f.summary[:500],
@@ -108,7 +108,7 @@ def apply_findings(conn: psycopg.Connection, findings: Sequence[Finding], now: f
     queries.mark_breach(
         conn,
         [
-            (f.enrollee, f.kind, min(f.onset_ts, now) if f.kind not in lifecycle.STATE_KINDS else now)
+            (f.enrollee_id, f.kind, min(f.onset_ts, now) if f.kind not in lifecycle.STATE_KINDS else now)
             for f in findings
         ],
     )
@@ -286,14 +286,14 @@ def _score_windows(
     opened = np.unique(e_idx[door])
     if opened.size:
         rate[opened], nights[opened] = queries.night_door_profile(conn, [ids[i] for i in opened.tolist()])
-    findings += clock.night_wandering(e_idx[door], events["ts"][door], ctx.utc_offset_s, rate, nights)
-    by_id = [
-        Finding(ids[f.enrollee], f.kind, f.severity, f.onset_ts, f.summary, f.evidence, f.score)
-        for f in findings
-    ]
-    by_id += score_new_weights(conn, ids, batch, ctx.thresholds)
+    door_rows = e_idx[door]
+    findings += clock.night_wandering(
+        ctx.enrollee_id[door_rows], events["ts"][door], ctx.utc_offset_s[door_rows], rate[door_rows],
+        nights[door_rows],
+    )
+    findings += score_new_weights(conn, ids, batch, ctx.thresholds)
     t_now = now.timestamp()
-    raised = apply_findings(conn, by_id, t_now)
+    raised = apply_findings(conn, findings, t_now)
     # hysteresis state for active vital alerts of these enrollees
     clears, breaches = [], []
     for alert in queries.active_alerts(conn, ids):

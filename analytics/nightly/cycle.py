@@ -16,6 +16,7 @@ from analytics.detectors import baselines, context, trends
 from analytics.detectors.features import FEATURES, DayData, daily_features
 from analytics.detectors.person import PersonHistory, refit_person
 from analytics.findings import Finding
+from analytics.lifecycle import Mark
 from analytics.minute.cycle import apply_findings
 from analytics.queries import readings as queries
 from analytics.queries import shards as shard_queries
@@ -188,7 +189,7 @@ def _process_day(
     sbp = _series(conn, ids, SBP, end - timedelta(days=28), end)
     model_rows: list[tuple[int, str, dict[str, Any], int]] = []
     findings: list[Finding] = []
-    clears: list[tuple[int, str, float]] = []
+    clears: list[Mark] = []
     for e, _tz, overrides, _region in people:
         if day not in feats.get(e, {}):
             continue
@@ -204,8 +205,8 @@ def _process_day(
         params, found, cleared = refit_person(history, day_number)
         model_rows.append((e, params["model"], shown(params), int(matrix.shape[0] - 1)))
         findings += [
-            Finding(e, kind, sev, t0, summary, {**ev, "day": day.isoformat()}, score)
-            for kind, sev, summary, ev, score in found
+            Finding(e, f.kind, f.severity, t0, f.summary, {**f.evidence, "day": day.isoformat()}, f.score)
+            for f in found
         ]
         clears += [(e, kind, now.timestamp()) for kind in cleared]
     queries.save_person_models(conn, model_rows, end)

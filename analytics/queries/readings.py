@@ -11,8 +11,9 @@ import numpy as np
 import psycopg
 from psycopg.types.json import Jsonb
 
-from analytics.lifecycle import ActiveAlert
+from analytics.lifecycle import ActiveAlert, Mark
 from analytics.queries import fetch
+from dolbom.alerts import AlertKind, AlertStatus, Severity
 from dolbom.timeutil import epoch, utc
 
 # ---- people and the data windows ---------------------------------------------------------
@@ -269,25 +270,27 @@ def active_alerts(
     if shards is not None:
         sql += " AND analytics_shard(enrollee_id) = ANY(%s)"
         params += (list(shards),)
+    known = {kind.value for kind in AlertKind}
     return [
         ActiveAlert(
-            int(r[0]),
-            int(r[1]),
-            str(r[2]),
-            str(r[3]),
-            str(r[4]),
-            epoch(r[5]),
-            epoch(r[6]),
-            None if r[7] is None else epoch(r[7]),
-            bool(r[8]),
+            alert_id=int(r[0]),
+            enrollee_id=int(r[1]),
+            kind=AlertKind(r[2]),
+            severity=Severity(r[3]),
+            status=AlertStatus(r[4]),
+            last_seen_ts=epoch(r[5]),
+            onset_ts=epoch(r[6]),
+            snoozed_until_ts=None if r[7] is None else epoch(r[7]),
+            escalated=bool(r[8]),
         )
         for r in conn.execute(sql, params)
+        if r[2] in known  # a kind outside the catalogue (stored before it) is nobody's to manage
     ]
 
 
-def _mark_condition(conn: psycopg.Connection, column: str, rows: Iterable[tuple[int, str, float]]) -> None:
+def _mark_condition(conn: psycopg.Connection, column: str, rows: Iterable[Mark]) -> None:
     """Move ``column`` of (enrollee, kind) forward to the latest time given (one statement)."""
-    latest: dict[tuple[int, str], float] = {}
+    latest: dict[tuple[int, AlertKind], float] = {}
     for e, k, t in rows:
         latest[(e, k)] = max(t, latest.get((e, k), t))
     if not latest:
@@ -301,17 +304,18 @@ def _mark_condition(conn: psycopg.Connection, column: str, rows: Iterable[tuple[
     )
 
 
-def mark_breach(conn: psycopg.Connection, rows: Iterable[tuple[int, str, float]]) -> None:
+def mark_breach(conn: psycopg.Connection, rows: Iterable[Mark]) -> None:
     _mark_condition(conn, "last_breach_ts", rows)
 
 
-def mark_clear(conn: psycopg.Connection, rows: Iterable[tuple[int, str, float]]) -> None:
+def mark_clear(conn: psycopg.Connection, rows: Iterable[Mark]) -> None:
     _mark_condition(conn, "last_clear_ts", rows)
 
 
 def conditions(
-    conn: psycopg.Connection, pairs: Sequence[tuple[int, str]]
-) -> dict[tuple[int, str], tuple[float | None, float | None]]:
+    conn: psycopg.Connection, pairs: Sequence[tuple[int, AlertKind]]
+) -> dict[tuple[int, AlertKind], tuple[float | None, float | None]]:
+    """The latest breach and clearance times (None: never) of each (enrollee, kind) asked."""
     if not pairs:
         return {}
     rows = conn.execute(
@@ -320,7 +324,7 @@ def conditions(
         ([p[0] for p in pairs], [p[1] for p in pairs]),
     ).fetchall()
     return {
-        (int(r[0]), str(r[1])): (
+        (int(r[0]), AlertKind(r[1])): (
             None if r[2] is None else epoch(r[2]),
             None if r[3] is None else epoch(r[3]),
         )

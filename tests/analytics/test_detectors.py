@@ -147,7 +147,7 @@ def test_vital_scoring_is_pure_and_order_independent(rows: list[tuple[int, int, 
     second, _ = score_vitals(make(arr[::-1].copy()), ctx)
 
     def key(fs: list) -> list:
-        return sorted((f.enrollee, f.kind, f.severity, f.evidence["value"]) for f in fs)
+        return sorted((f.enrollee_id, f.kind, f.severity, f.evidence["value"]) for f in fs)
 
     assert key(first) == key(second)
 

@@ -163,7 +163,7 @@ def test_enrollee_override_moves_the_threshold() -> None:
         np.ones(2, dtype=bool),
     )
     findings, _ = score_vitals(b, ctx)
-    assert [(f.enrollee, f.kind) for f in findings] == [(1, "hypoglycemia")]
+    assert [(f.enrollee_id, f.kind) for f in findings] == [(1, "hypoglycemia")]
     assert findings[0].evidence["threshold"]["value"] == 80
 
 

@@ -227,7 +227,7 @@ def test_night_wandering_unusual_only() -> None:
     found = clock.night_wandering(
         np.array([0, 1]), doors, np.zeros(2), np.array([0.0, 0.5]), np.array([20, 20])
     )
-    assert [f.enrollee for f in found] == [0]  # enrollee 1 opens the door on half her nights
+    assert [f.enrollee_id for f in found] == [0]  # enrollee 1 opens the door on half her nights
     assert not clock.night_wandering(
         np.array([0]), np.array([DAY + 8 * 3600]), np.zeros(1), np.zeros(1), np.array([20])
     )
@@ -301,15 +301,15 @@ def test_declining_activity_recent_level_uses_mean_or_median() -> None:
 
 
 def test_weight_findings_on_arrival_ignore_later_readings() -> None:
-    from analytics.minute.arrival import weight_findings
+    from analytics.detectors.weight import weight_findings
 
     days = np.array([10.3, 11.3, 12.3, 13.3, 14.3])
     kg = np.array([60.0, 60.3, 60.1, 62.2, 64.0])
-    (finding,) = weight_findings(days, kg, 13.3 * 86400, 2.0)
+    (finding,) = weight_findings(1, days, kg, 13.3 * 86400, 2.0)
     assert finding.kind == "rapid_weight_gain" and finding.onset_ts == 13.3 * 86400
     assert finding.evidence["gain_kg"] == pytest.approx(2.2)
-    assert weight_findings(days[:3], kg[:3], 12.3 * 86400, 2.0) == []
-    assert weight_findings(days, kg, 13.3 * 86400, 2.5) == []  # a centre's override
+    assert weight_findings(1, days[:3], kg[:3], 12.3 * 86400, 2.0) == []
+    assert weight_findings(1, days, kg, 13.3 * 86400, 2.5) == []  # a centre's override
 
 
 @pytest.mark.parametrize(
@@ -331,11 +331,11 @@ def test_inactivity_personal_limit_is_capped(usual_gap_h: float, gap_h: float, f
 
 def test_weight_on_arrival_not_confused_by_yesterdays_later_weighing() -> None:
     """Yesterday at 07:10, today at 07:00: yesterday's lower weight is not "today's"."""
-    from analytics.minute.arrival import weight_findings
+    from analytics.detectors.weight import weight_findings
 
     days = np.array([10.30, 11.30, 12.30, 13.297, 14.29])
     kg = np.array([60.0, 60.1, 60.8, 61.6, 62.3])
-    (finding,) = weight_findings(days, kg, 14.29 * 86400, 2.0)
+    (finding,) = weight_findings(1, days, kg, 14.29 * 86400, 2.0)
     assert finding.evidence["latest_kg"] == 62.3 and finding.evidence["reference_kg"] == 60.1
 
 
