@@ -2,89 +2,78 @@
 
 Live: every minute score new data and check clock conditions (auto-resolve and escalation
 included) for this worker's shards; hourly look for local days that have ended and run the
-nightly refit for them; daily create the readings/events partitions ahead and remove what is
-past its retention (store/retention.py); monthly store the regional reports.
-``--once --now TS`` runs everything pending as of TS for every shard.
+nightly refit for them. ``--once --now TS`` runs everything pending as of TS for every shard.
 Any number of workers may run with the same configuration: shards are scored under advisory
-locks (analytics/runner.py) and the system-wide jobs under one lock each.
+locks (analytics/runner.py).
+
+Jobs that run once system-wide (partitions, retention, the monthly reports) are not
+analytics': the command that starts the service passes them in as ``SystemJob``s
+(``command/system_jobs.py``), and the service schedules them beside its own, each on its
+cron, and runs those with a ``before_once`` step first in ``--once``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-
-import psycopg
+from typing import Final
 
 from analytics import runner
 from analytics.errors import AnalyticsJobFailed
-from analytics.minute.cycle import scheduled_job
-from analytics.queries import shards as shard_queries
-from analytics.shards import LOCK_SYSTEM, SYSTEM_MONTHLY, SYSTEM_PARTITIONS, Worker
+from analytics.shards import Worker
 from dolbom.config import Settings
-from store.db import connect
-from store.partitions import ensure_partitions
-from store.retention import RetentionPolicy, apply_retention
 
 log = logging.getLogger(__name__)
 
-MINUTE_MISFIRE_S = 30
-NIGHTLY_MISFIRE_S = 3600
+MINUTE_MISFIRE_S: Final = 30
+NIGHTLY_MISFIRE_S: Final = 3600
+
+# A job's run: (database url, data time) -> its counts, or None when it failed (logged).
+JobRun = Callable[[str, datetime], Mapping[str, int] | None]
 
 
-@scheduled_job("store.partitions")
-def maintain_partitions(conn: psycopg.Connection, now: datetime) -> dict[str, int]:
-    """Create the weekly readings/events partitions ahead of ``now`` (plain PostgreSQL); one
-    worker at a time (the others skip)."""
-    if not shard_queries.try_lock_system(conn, LOCK_SYSTEM, SYSTEM_PARTITIONS):
-        return {"partitions_created": 0, "skipped": 1}
-    return {"partitions_created": len(ensure_partitions(conn, now=now))}
+@dataclass(frozen=True, slots=True)
+class SystemJob:
+    """A job the service schedules on behalf of the command that starts it.
 
+    ``cron``: APScheduler ``CronTrigger`` fields, UTC (e.g. ``{"hour": 2, "minute": 17}``);
+    ``run``: the scheduled call (it takes its own lock and logs its own failure);
+    ``before_once``: what ``--once`` runs before any shard (None: ``--once`` leaves the job
+    out); returning None there stops ``--once`` with ``AnalyticsJobFailed``."""
 
-def retention_job(policy: RetentionPolicy) -> Callable[[str, datetime], dict[str, int] | None]:
-    """The daily retention pass (store/retention.py); its own advisory lock makes a second
-    worker wait and then find nothing left to remove."""
-
-    @scheduled_job("store.retention")
-    def retention(conn: psycopg.Connection, now: datetime) -> dict[str, int]:
-        return apply_retention(conn, policy, now)
-
-    return retention
+    name: str
+    description: str
+    cron: Mapping[str, int | str]
+    run: Callable[[str, datetime], object]
+    before_once: JobRun | None = None
+    misfire_grace_s: int = NIGHTLY_MISFIRE_S
 
 
 def worker_of(settings: Settings) -> Worker:
     return Worker(settings.analytics_worker_index, settings.analytics_workers)
 
 
-def run_once(db_url: str, now: datetime, worker: Worker | None = None) -> dict[str, dict[str, int]]:
-    """Partitions, then score, nightly, clock of every shard: everything pending as of ``now``.
-    Raises if a job failed."""
-    partitions = maintain_partitions(db_url, now)
-    if partitions is None:
-        raise AnalyticsJobFailed("analytics job store.partitions failed; see the log above")
-    if partitions.get("skipped"):
-        # another worker is creating partitions: reading readings and events during its DDL
-        # can deadlock (seen with two --once workers started together), so wait for it
-        with connect(db_url, autocommit=True) as conn:
-            conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_SYSTEM, SYSTEM_PARTITIONS))
-    return {"partitions": partitions, **runner.once(db_url, now, worker or Worker())}
-
-
-def monthly_reports(db_url: str, now: datetime) -> None:
-    """Store last month's regional reports for every region (reports component); one worker
-    at a time, and a region already stored is skipped, so every worker may schedule it."""
-    from reports.jobs import generate_monthly
-
-    with connect(db_url, autocommit=True) as conn:
-        if not shard_queries.try_lock_system(conn, LOCK_SYSTEM, SYSTEM_MONTHLY, session=True):
-            log.info("monthly reports: another analytics worker is storing them")
-            return
-        try:
-            stored = generate_monthly(db_url, now)
-        finally:
-            shard_queries.unlock_system(conn, LOCK_SYSTEM, SYSTEM_MONTHLY)
-    log.info("monthly reports: stored %d report(s) as of %s", len(stored), now.isoformat())
+def run_once(
+    db_url: str,
+    now: datetime,
+    worker: Worker | None = None,
+    *,
+    system_jobs: Sequence[SystemJob] = (),
+) -> dict[str, dict[str, int]]:
+    """The ``before_once`` steps of ``system_jobs`` (e.g. the partitions), then score,
+    nightly and clock of every shard: everything pending as of ``now``. Raises if a job
+    failed."""
+    results: dict[str, dict[str, int]] = {}
+    for job in system_jobs:
+        if job.before_once is None:
+            continue
+        counts = job.before_once(db_url, now)
+        if counts is None:
+            raise AnalyticsJobFailed(f"system job {job.name} failed; see the log above")
+        results[job.name] = dict(counts)
+    return {**results, **runner.once(db_url, now, worker or Worker())}
 
 
 def _live(job: Callable[[str, datetime], object], db_url: str) -> Callable[[], None]:
@@ -94,12 +83,19 @@ def _live(job: Callable[[str, datetime], object], db_url: str) -> Callable[[], N
     return tick
 
 
-def run(settings: Settings, *, once: bool, now: datetime | None) -> None:
-    """Entry point of ``dolbom analytics``."""
+def run(
+    settings: Settings,
+    *,
+    once: bool,
+    now: datetime | None,
+    system_jobs: Sequence[SystemJob] = (),
+) -> None:
+    """Entry point of ``dolbom analytics``; ``system_jobs``: the system-wide jobs the command
+    has the service run (scheduled live; their ``before_once`` steps first in ``--once``)."""
     worker = worker_of(settings)
     if once:
         moment = now or datetime.now(UTC)
-        results = run_once(settings.database_url, moment, worker)
+        results = run_once(settings.database_url, moment, worker, system_jobs=system_jobs)
         log.info("analytics --once as of %s: %s", moment.isoformat(), results)
         return
     from apscheduler.schedulers.blocking import BlockingScheduler
@@ -132,32 +128,21 @@ def run(settings: Settings, *, once: bool, now: datetime | None) -> None:
         name="nightly refit",
         misfire_grace_time=NIGHTLY_MISFIRE_S,
     )
-    scheduler.add_job(
-        _live(maintain_partitions, url),
-        CronTrigger(hour=2, minute=17),
-        id="partitions",
-        name="create readings/events partitions ahead",
-        misfire_grace_time=NIGHTLY_MISFIRE_S,
-    )
-    scheduler.add_job(
-        _live(retention_job(RetentionPolicy.from_settings(settings)), url),
-        CronTrigger(hour=2, minute=47),
-        id="retention",
-        name="remove data past its retention",
-        misfire_grace_time=NIGHTLY_MISFIRE_S,
-    )
-    scheduler.add_job(
-        _live(monthly_reports, url),
-        CronTrigger(day=1, hour=1, minute=30),
-        id="monthly",
-        name="monthly regional reports",
-        misfire_grace_time=NIGHTLY_MISFIRE_S,
-    )
+    for job in system_jobs:
+        scheduler.add_job(
+            _live(job.run, url),
+            CronTrigger(**job.cron),
+            id=job.name,
+            name=job.description,
+            misfire_grace_time=job.misfire_grace_s,
+        )
     log.info(
-        "analytics scheduler started: worker %s, shards %s, takes over shards idle for %.0f s",
+        "analytics scheduler started: worker %s, shards %s, takes over shards idle for %.0f s; "
+        "system jobs: %s",
         worker.name,
         ",".join(map(str, worker.own_shards())),
         orphan_after_s,
+        ",".join(job.name for job in system_jobs) or "none",
     )
     try:
         scheduler.start()

@@ -34,9 +34,7 @@ SHARDS_PER_TRANSACTION: Final = 8
 # Advisory lock namespaces (the two-integer key space; the second integer is the shard or job).
 LOCK_MINUTE: Final = 0x646F6C61  # "dola": score new data and the clock conditions
 LOCK_NIGHTLY: Final = 0x646F6C6E  # "doln": nightly refit
-LOCK_SYSTEM: Final = 0x646F6C73  # "dols": jobs that run once system-wide
-SYSTEM_PARTITIONS: Final = 1
-SYSTEM_MONTHLY: Final = 2
+# ("dols", 0x646F6C73, is the system-wide jobs' namespace: command/system_jobs.py.)
 
 JOB_SCORE: Final = "analytics.score"
 JOB_NIGHTLY: Final = "analytics.nightly"

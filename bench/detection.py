@@ -34,6 +34,7 @@ from psycopg import sql
 
 from analytics.service import run_once
 from bench import detection_real as real_data
+from command.system_jobs import PARTITIONS
 from store.migrate import migrate
 
 ADMIN_URL = os.environ.get("DOLBOM_BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -191,7 +192,7 @@ def simulator(days: int) -> dict[str, Any]:
                 if chunk:
                     load(url, chunk)
                 t1 = time.perf_counter()
-                run_once(url, now)
+                run_once(url, now, system_jobs=[PARTITIONS])  # as `dolbom analytics --once`
                 timings["analytics"] += time.perf_counter() - t1
                 timings["load"] += t1 - t0
                 log.snapshot(conn, now)

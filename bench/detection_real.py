@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 
 from analytics.service import run_once
+from command.system_jobs import PARTITIONS
 from dolbom.wire import EVENT_CODES, METRIC_BY_NAME
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -251,7 +252,7 @@ def evaluate(url: str, root: Path) -> dict[str, Any]:
         end = REPLAY_START + timedelta(days=MAX_DAYS, hours=1)
         t0 = time.perf_counter()
         while now <= end:
-            run_once(url, now)
+            run_once(url, now, system_jobs=[PARTITIONS])  # as `dolbom analytics --once`
             now += STEP
         replay_s = time.perf_counter() - t0
         alerts = conn.execute(

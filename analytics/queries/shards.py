@@ -138,16 +138,6 @@ def unlock_session(conn: psycopg.Connection, namespaces: Sequence[int], shards: 
     )
 
 
-def try_lock_system(conn: psycopg.Connection, namespace: int, key: int, *, session: bool = False) -> bool:
-    fn = "pg_try_advisory_lock" if session else "pg_try_advisory_xact_lock"
-    row = conn.execute(f"SELECT {fn}(%s, %s)", (namespace, key)).fetchone()
-    return bool(row and row[0])
-
-
-def unlock_system(conn: psycopg.Connection, namespace: int, key: int) -> None:
-    conn.execute("SELECT pg_advisory_unlock(%s, %s)", (namespace, key))
-
-
 # ---- per-shard job state ---------------------------------------------------------------------
 
 

@@ -12,14 +12,11 @@ import psycopg
 import pytest
 
 from analytics import runner
-from analytics.service import maintain_partitions, monthly_reports, run_once
+from analytics.service import run_once
 from analytics.shards import (
     LOCK_MINUTE,
     LOCK_NIGHTLY,
-    LOCK_SYSTEM,
     N_SHARDS,
-    SYSTEM_MONTHLY,
-    SYSTEM_PARTITIONS,
     ShardState,
     Worker,
     claim,
@@ -185,22 +182,6 @@ def test_nightly_skips_a_shard_another_worker_refits(db_url: str, db: psycopg.Co
     assert done(odd) == {} and done(even) == {"Asia/Seoul": "2026-11-03"}
     runner.nightly_refit(db_url, later, Worker(), 180)
     assert done(odd) == {"Asia/Seoul": "2026-11-03"}
-
-
-def test_system_wide_jobs_run_on_one_worker_at_a_time(db_url: str, db: psycopg.Connection) -> None:
-    region = make_region(db)
-    make_enrollee(db, region)
-    december = datetime(2026, 12, 1, 1, 30, tzinfo=UTC)
-    with psycopg.connect(db_url, autocommit=True) as other_worker:
-        for key in (SYSTEM_PARTITIONS, SYSTEM_MONTHLY):
-            other_worker.execute("SELECT pg_advisory_lock(%s, %s)", (LOCK_SYSTEM, key))
-        skipped = maintain_partitions(db_url, T0 + timedelta(days=200))
-        assert skipped == {"partitions_created": 0, "skipped": 1}
-        monthly_reports(db_url, december)
-        assert db.execute("SELECT count(*) FROM stored_reports").fetchone() == (0,)
-    assert maintain_partitions(db_url, T0 + timedelta(days=200))["partitions_created"] > 0  # type: ignore[index]
-    monthly_reports(db_url, december)
-    assert db.execute("SELECT count(*) FROM stored_reports").fetchone() == (1,)
 
 
 def test_a_queue_row_committed_late_is_not_skipped(

@@ -90,7 +90,7 @@ def test_alert_changes_get_increasing_ids_and_notify(db_url: str, db: psycopg.Co
 
 
 def test_analytics_maintenance_creates_partitions_ahead_of_now(db_url: str, db: psycopg.Connection) -> None:
-    from analytics.service import maintain_partitions
+    from command.system_jobs import maintain_partitions
 
     later = datetime.now(UTC) + timedelta(days=120)
     assert f"readings_{week_start(later):%Y%m%d}" not in {

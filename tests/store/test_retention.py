@@ -127,7 +127,7 @@ def test_policy_comes_from_settings_and_refuses_too_short_audit_retention() -> N
 def test_the_scheduled_retention_job_applies_the_configured_policy(
     db_url: str, db: psycopg.Connection
 ) -> None:
-    from analytics.service import retention_job
+    from command.system_jobs import retention_job
 
     for age in (5, 20, 40):
         db.execute("INSERT INTO quarantine (received_at, topic, reason_code, reason, payload) "
