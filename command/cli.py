@@ -53,8 +53,9 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_analytics(args: argparse.Namespace, settings: Settings) -> int:
     from analytics.service import run
+    from command.system_jobs import system_jobs
 
-    run(settings, once=args.once, now=args.now)
+    run(settings, once=args.once, now=args.now, system_jobs=system_jobs(settings))
     return 0
 
 
