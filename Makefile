@@ -15,12 +15,14 @@ test: bootstrap
 	$(PY) -m pytest -q
 	$(PY) -m ruff check .
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 
 test-fast:
 	$(PY) -m pytest -q -m "not slow and not browser"
 
 lint:
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 
 typecheck:
 	$(PY) -m mypy
