@@ -1,5 +1,6 @@
 """Alert lifecycle decisions (pure): when to raise, when a snooze holds, when a condition has
-cleared long enough to auto-resolve, when an unacknowledged critical alert escalates.
+cleared long enough to auto-resolve, when an unacknowledged critical alert escalates. A
+cycle's decisions come out as ``AlertChanges``, which analytics/queries/alerts.py writes.
 
 Hysteresis has two halves: rules only report a *clearance* once a value is past a band on
 the safe side (vital_rules.py ``clear_margin``), and an alert auto-resolves only after the
@@ -8,11 +9,14 @@ condition has stayed clear for ``CLEAR_AFTER_S[kind]``.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
-from analytics.findings import rank
+from analytics.findings import Finding, rank
 from dolbom.alerts import AlertKind, AlertStatus, Severity
+from dolbom.timeutil import utc
 
 HOUR: Final = 3600.0
 DAY: Final = 86400.0
@@ -106,3 +110,109 @@ def escalation_due(active: ActiveAlert, now: float) -> bool:
         and not active.escalated
         and now - active.onset_ts >= ESCALATE_AFTER_S
     )
+
+
+@dataclass(frozen=True, slots=True)
+class AutoResolve:
+    """Resolve an alert whose condition has been clear for long enough (``detail``: why)."""
+
+    alert_id: int
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    """Escalate an unacknowledged critical alert to its region's centre staff."""
+
+    alert_id: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class AlertChanges:
+    """What a cycle changes, in the order it is written: the findings that go through
+    ``raise_alert``, the alerts whose snooze a worse level ends, the conditions' breach and
+    clearance times, then auto-resolve and escalation."""
+
+    raised: tuple[Finding, ...] = ()
+    snooze_ended: tuple[int, ...] = ()
+    breaches: tuple[Mark, ...] = ()
+    clears: tuple[Mark, ...] = ()
+    follow_ups: tuple[AutoResolve | Escalation, ...] = ()
+
+
+def raising(
+    findings: Sequence[Finding], active: Mapping[tuple[int, AlertKind], ActiveAlert], now: float
+) -> AlertChanges:
+    """Which findings are raised (``should_raise`` against the active alert of their kind),
+    whose snooze a worse level ends, and the breach every finding marks: its onset (never
+    after ``now``), a state kind's at ``now``."""
+    raised: list[Finding] = []
+    ended: list[int] = []
+    for f in findings:
+        current = active.get((f.enrollee_id, f.kind))
+        if not should_raise(f.kind, f.severity, current, now):
+            continue
+        raised.append(f)
+        if current is not None and current.snoozed_until_ts is not None and now < current.snoozed_until_ts:
+            ended.append(current.alert_id)
+    breaches = tuple(
+        (f.enrollee_id, f.kind, now if f.kind in STATE_KINDS else min(f.onset_ts, now)) for f in findings
+    )
+    return AlertChanges(raised=tuple(raised), snooze_ended=tuple(ended), breaches=breaches)
+
+
+def _latest(marks: Iterable[Mark]) -> dict[tuple[int, AlertKind], float]:
+    latest: dict[tuple[int, AlertKind], float] = {}
+    for e, kind, t in marks:
+        latest[(e, kind)] = max(t, latest.get((e, kind), t))
+    return latest
+
+
+def _raised(alert: ActiveAlert, finding: Finding, now: float) -> ActiveAlert:
+    """``alert`` as ``raise_alert`` leaves it after ``finding`` (store/alerts/queries.py's
+    upsert): seen at the finding's onset, never a lower severity, re-opened by a worse one."""
+    at = min(finding.onset_ts, now)
+    worse = rank(finding.severity) > rank(alert.severity)
+    return dataclasses.replace(
+        alert,
+        last_seen_ts=max(alert.last_seen_ts, at),
+        onset_ts=min(alert.onset_ts, at),
+        severity=finding.severity if worse else alert.severity,
+        status=AlertStatus.OPEN if worse else alert.status,
+    )
+
+
+def follow_ups(
+    active: Sequence[ActiveAlert],
+    conditions: Mapping[tuple[int, AlertKind], tuple[float | None, float | None]],
+    changes: AlertChanges,
+    now: float,
+) -> tuple[AutoResolve | Escalation, ...]:
+    """Auto-resolve and escalation of the ``active`` alerts (in their order) once ``changes``
+    are written: each alert as its raise leaves it, each condition's breach and clearance
+    times (``conditions``, as stored) moved by the changes' marks. An alert opened by
+    ``changes`` is judged from the next cycle on (it was seen at this one's data time)."""
+    raised = {(f.enrollee_id, f.kind): f for f in changes.raised}
+    breaches, clears = _latest(changes.breaches), _latest(changes.clears)
+    out: list[AutoResolve | Escalation] = []
+    for alert in active:
+        key = (alert.enrollee_id, alert.kind)
+        if key in raised:
+            alert = _raised(alert, raised[key], now)
+        stored_breach, stored_clear = conditions.get(key, (None, None))
+        breach = max((t for t in (stored_breach, breaches.get(key)) if t is not None), default=None)
+        clear = max((t for t in (stored_clear, clears.get(key)) if t is not None), default=None)
+        if auto_resolve_due(alert.kind, breach, clear, alert.last_seen_ts, now):
+            detail = {
+                "reason": "condition cleared",
+                "cleared_at": None if clear is None else utc(clear).isoformat(),
+                "clear_after_s": CLEAR_AFTER_S[alert.kind],
+                "data_time": utc(now).isoformat(),
+            }
+            out.append(AutoResolve(alert.alert_id, detail))
+        elif escalation_due(alert, now):
+            out.append(
+                Escalation(alert.alert_id, f"critical alert unacknowledged for {ESCALATE_AFTER_S / 60:g} min")
+            )
+    return tuple(out)

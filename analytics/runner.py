@@ -27,10 +27,9 @@ import psycopg
 
 from analytics import shards
 from analytics.errors import AnalyticsJobFailed
-from analytics.minute import clock as clock_job
-from analytics.minute import cycle as jobs
+from analytics.minute import cycle as minute_cycle
 from analytics.nightly import cycle as nightly
-from analytics.queries import readings as queries
+from analytics.queries import readings
 from analytics.queries import shards as shard_queries
 from analytics.queries.recent import RecentData
 from analytics.shards import LOCK_MINUTE, LOCK_NIGHTLY, ShardState, Worker
@@ -74,12 +73,14 @@ def _advance(
     score_counts: dict[str, int] = {}
     clock_counts: dict[str, int] = {}
     if score:
-        score_counts, after = jobs.score_shards(conn, before, now, frontier, QUEUE_ROWS_PER_SHARD, recent)
+        score_counts, after = minute_cycle.score_shards(
+            conn, before, now, frontier, QUEUE_ROWS_PER_SHARD, recent
+        )
     if clock:
         t_now = now.timestamp()
         due = [s for s in group if after[s].clock_now < t_now]
         if due:
-            clock_counts = clock_job.check_clock(conn, now, due)
+            clock_counts = minute_cycle.check_clock(conn, now, due)
             clock_counts["shards"] = len(due)
             after.update({s: dataclasses.replace(after[s], clock_now=t_now) for s in due})
     progressed = [s for s in group if not after[s].same_progress(before[s])]
@@ -161,7 +162,7 @@ def nightly_refit(db_url: str, now: datetime, worker: Worker, orphan_after_s: fl
     try:
         with connect(db_url, autocommit=True) as conn:
             claimed = shards.claim(worker, shard_queries.score_states(conn), orphan_after_s)
-            first_data = queries.first_data_time(conn)
+            first_data = readings.first_data_time(conn)
             for group in shards.groups(claimed):
                 try:
                     _add(totals, nightly.nightly_shards(conn, group, now, first_data, lock=True))
@@ -191,7 +192,7 @@ def once(db_url: str, now: datetime, worker: Worker) -> dict[str, dict[str, int]
                 f"transactions inserting into scoring_queue are still open after {FRONTIER_WAIT_S:.0f} s; "
                 "end them (or wait for ingest) and run again"
             )
-        first_data = queries.first_data_time(conn)
+        first_data = readings.first_data_time(conn)
         recent = RecentData(now.timestamp())
         pending = worker.all_shards()
         for wait in (False, True):

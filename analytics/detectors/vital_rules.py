@@ -240,3 +240,8 @@ RULES_BY_METRIC: Final[dict[str, tuple[VitalRule, ...]]] = {
 CONTEXT_BY_METRIC: Final[dict[int, float]] = {
     METRIC_BY_NAME[m].code: max(r.window_s for r in rules) for m, rules in RULES_BY_METRIC.items()
 }
+# The metrics with a rule relative to the person's baseline (fever over her own temperature):
+# whether a reading of them is past the line needs the baseline.
+RELATIVE_METRICS: Final = sorted(
+    {METRIC_BY_NAME[name].code for name, rules in RULES_BY_METRIC.items() if any(r.relative for r in rules)}
+)
