@@ -18,6 +18,8 @@ from dolbom.rules import (
     BATTERY_VERY_LOW_PCT,
     DEVICE_OFFLINE_AFTER_S,
     HOME_ACTIVE_WITHIN_S,
+    NO_DATA_AFTER_H,
+    NO_DATA_DEVICE_KINDS,
     WEARABLE_SILENT_H,
 )
 
@@ -40,10 +42,15 @@ INACTIVITY_MAX_H: Final = 3.5
 DEFAULT_WAKE_H: Final = 8.0  # cold start: a late riser is not inactive at 11:30
 DEFAULT_SLEEP_H: Final = 21.5
 AWAY_AFTER_DOOR_S: Final = 60.0  # the door was the last thing that moved: probably out
-# Long enough for a night in bed plus a day out with home sensors only (Ordóñez replay).
-NO_DATA_H: Final = 16.0
-# device_offline and low_battery: the lines of dolbom/rules.py (shared with the reports and the
-# web app).
+# no_data: the line of dolbom/rules.py (a kit with a device that reports by itself, silent
+# for NO_DATA_H); device_offline and low_battery: its lines too (shared with the reports and
+# the web app).
+NO_DATA_H: Final = NO_DATA_AFTER_H
+# The kit's kinds each check looks for (``ActivityState``'s flags).
+HOME_SENSOR_KINDS: Final = frozenset({"motion_sensor", "door_sensor", "bed_sensor"})
+SPEAKER_KIND: Final = "ai_speaker"
+CONTINUOUS_KINDS: Final = NO_DATA_DEVICE_KINDS
+WEARABLE_KIND: Final = "wearable"
 MISSED_IN_ROW: Final = 2
 NO_ANSWER_H: Final = 74.0  # three daily check-ins without an answer (a person away for a weekend)
 NIGHT_START_H: Final = 0.0
@@ -231,7 +238,7 @@ def devices(
     n = activity.enrollee_id.size
     said_offline = (state.online == 0) & (now - state.status_ts >= DEVICE_OFFLINE_AFTER_S)
     others_active = (now - activity.last_data_ts[state.enrollee]) < HOME_ACTIVE_WITHIN_S
-    wearable = np.array([k == "wearable" for k in state.kind], dtype=bool)
+    wearable = np.array([k == WEARABLE_KIND for k in state.kind], dtype=bool)
     silent = (
         wearable
         & np.isfinite(state.last_ts)
@@ -309,6 +316,39 @@ def devices(
             )
         )
     return offline_findings, battery_findings, ~off_any, has_battery & all_charged
+
+
+# ---- whom the checks can concern (the clock's SQL pre-selection) -------------------------
+
+SELECTION_MARGIN_S: Final = 60.0  # the pre-selection is looser than the checks by this much
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """The loosest line of each check as of a data time, moved by ``SELECTION_MARGIN_S`` the
+    loose way: an enrollee whose state is on the safe side of every one, who has no active
+    clock alert and no device reported offline or at ``BATTERY_LOW_PCT`` or below, can neither
+    raise a clock alert nor clear one then. ``analytics/queries/clock.py`` selects by exactly
+    these lines (``reach(now)``), so its SQL and the checks above share their constants
+    (tests/analytics/queries/test_clock.py: the selection holds everyone the checks flag)."""
+
+    moved_before: float  # inactivity: last movement before this (the shortest limit)
+    data_before: float  # no_data: last data before this
+    unanswered_in_row: int  # missed_checkins: this many check-ins unanswered in a row
+    answered_before: float  # missed_checkins: no answer (or check-in) since before this
+    wearable_data_before: float  # device_offline: a wearable's last data before this
+
+
+def reach(now: float) -> Reach:
+    """The lines of ``Reach`` as of data time ``now``."""
+    shortest_inactivity_h = min(INACTIVITY_MIN_H, INACTIVITY_DEFAULT_H)  # a limit is never below
+    return Reach(
+        moved_before=now - shortest_inactivity_h * HOUR + SELECTION_MARGIN_S,
+        data_before=now - NO_DATA_H * HOUR + SELECTION_MARGIN_S,
+        unanswered_in_row=MISSED_IN_ROW,
+        answered_before=now - NO_ANSWER_H * HOUR + SELECTION_MARGIN_S,
+        wearable_data_before=now - WEARABLE_SILENT_H * HOUR + SELECTION_MARGIN_S,
+    )
 
 
 def night_wandering(

@@ -2,14 +2,15 @@
 (``analytics_activity``, ``analytics_device_seen``) and what the clock checks read back.
 
 Every minute the clock judges every enrollee of the shards, so its reads come back as numpy
-arrays (analytics/fetch.py), with NaN for "never seen"; the static part (time zone, kit,
+arrays (analytics/queries/fetch.py), with NaN for "never seen"; the static part (time zone, kit,
 profile) is read in the same statement.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
 import numpy as np
@@ -17,29 +18,34 @@ import psycopg
 
 from analytics.detectors.clock import (
     CLOCK_KINDS,
-    HOUR,
-    INACTIVITY_DEFAULT_H,
-    INACTIVITY_MIN_H,
-    MISSED_IN_ROW,
-    NO_ANSWER_H,
-    NO_DATA_H,
+    CONTINUOUS_KINDS,
+    HOME_SENSOR_KINDS,
+    SPEAKER_KIND,
+    WEARABLE_KIND,
+    reach,
 )
 from analytics.queries import fetch
-from dolbom.rules import BATTERY_CLEAR_PCT, BATTERY_LOW_PCT, WEARABLE_SILENT_H
+from dolbom.alerts import AlertKind
+from dolbom.rules import BATTERY_CLEAR_PCT, BATTERY_LOW_PCT
 from dolbom.wire import EVENT_CODES, EventType
 
-MARGIN_S: Final = 60.0  # SQL pre-selection is looser than the pure checks by this much
+
+def _kinds(kinds: Iterable[str]) -> str:
+    """Device kinds as an SQL list (constants of ours, not input)."""
+    return ", ".join(f"'{kind}'" for kind in sorted(kinds))
+
+
 # Devices that may raise a device alert whatever the time (the predicate of the partial index
-# of migration 0022, so the planner uses it), and wearables silent for long (by the index on
-# analytics_wearable_seen.last_hour, at or before the last data time, so a superset; the few
-# found are looked up one by one: OFFSET 0 keeps the planner from hashing the whole devices
-# table for them).
+# of migration 0022, so the planner uses it: the battery line is in the text, not a
+# parameter), and wearables silent for long (by the index on analytics_wearable_seen.last_hour,
+# at or before the last data time, so a superset; the few found are looked up one by one:
+# OFFSET 0 keeps the planner from hashing the whole devices table for them).
 _ATTENTION: Final = f"removed_at IS NULL AND (online = false OR battery <= {int(BATTERY_LOW_PCT)})"
 _SILENT_WEARABLES: Final = (
     "analytics_wearable_seen s CROSS JOIN LATERAL (SELECT id, enrollee_id FROM devices"
-    " WHERE id = s.device AND removed_at IS NULL AND kind = 'wearable'"
+    f" WHERE id = s.device AND removed_at IS NULL AND kind = '{WEARABLE_KIND}'"
     " AND analytics_shard(enrollee_id) = ANY(%(shards)s::int[]) OFFSET 0) AS d"
-    " WHERE s.last_hour < to_timestamp(%(wearable_silent)s)"
+    " WHERE s.last_hour < to_timestamp(%(wearable_data_before)s)"
 )
 
 
@@ -149,32 +155,26 @@ def _profile(key: str) -> str:
 
 
 def _candidates(now: float) -> tuple[str, dict[str, Any]]:
-    """The enrollees of ``%(shards)s`` the clock checks can act on as of ``now`` (a superset,
-    by a minute's margin: the pure checks decide): state old enough for inactivity
-    (``INACTIVITY_MIN_H``), no data (``NO_DATA_H``) or missed check-ins, an active clock alert
-    (its clearance is judged), or a device the device checks can act on. Everyone else can
-    neither raise a clock alert nor clear one this minute."""
-    shortest_inactivity_h = min(INACTIVITY_MIN_H, INACTIVITY_DEFAULT_H)
+    """The enrollees of ``%(shards)s`` the clock checks can act on as of ``now``, by the
+    lines of ``detectors.clock.reach`` (a superset by a minute's margin: the pure checks
+    decide): state past a line of inactivity, no data or missed check-ins, an active clock
+    alert (its clearance is judged), or a device the device checks can act on. Everyone else
+    can neither raise a clock alert nor clear one this minute."""
     query = (
         "SELECT a.enrollee_id FROM analytics_activity a "
         "WHERE analytics_shard(a.enrollee_id) = ANY(%(shards)s::int[]) AND ("
-        " a.last_activity_ts < to_timestamp(%(inactive)s) OR a.last_data_ts < to_timestamp(%(silent)s)"
-        " OR a.unanswered_in_row >= %(in_row)s OR (a.last_checkin_ts IS NOT NULL"
-        "  AND coalesce(a.last_answered_ts, a.last_checkin_ts) < to_timestamp(%(unanswered)s))) "
+        " a.last_activity_ts < to_timestamp(%(moved_before)s)"
+        " OR a.last_data_ts < to_timestamp(%(data_before)s)"
+        " OR a.unanswered_in_row >= %(unanswered_in_row)s OR (a.last_checkin_ts IS NOT NULL"
+        "  AND coalesce(a.last_answered_ts, a.last_checkin_ts) < to_timestamp(%(answered_before)s))) "
         "UNION SELECT enrollee_id FROM alerts WHERE status <> 'resolved' AND kind = ANY(%(kinds)s::text[]) "
         " AND analytics_shard(enrollee_id) = ANY(%(shards)s::int[]) "
         "UNION SELECT enrollee_id FROM devices "
         f"WHERE {_ATTENTION} AND analytics_shard(enrollee_id) = ANY(%(shards)s::int[]) "
         f"UNION SELECT d.enrollee_id FROM {_SILENT_WEARABLES}"
     )
-    params = {
-        "inactive": now - shortest_inactivity_h * HOUR + MARGIN_S,
-        "silent": now - NO_DATA_H * HOUR + MARGIN_S,
-        "in_row": MISSED_IN_ROW,
-        "unanswered": now - NO_ANSWER_H * HOUR + MARGIN_S,
-        "kinds": "{" + ",".join(CLOCK_KINDS) + "}",
-        "wearable_silent": now - WEARABLE_SILENT_H * HOUR + MARGIN_S,
-    }
+    params: dict[str, Any] = dataclasses.asdict(reach(now))
+    params["kinds"] = "{" + ",".join(CLOCK_KINDS) + "}"
     return query, params
 
 
@@ -204,10 +204,9 @@ def clock_enrollees(
         f"{_profile('wake_h')}, {_profile('sleep_h')}, {_profile('gap_p90_h')}, "
         "k.home, k.speaker, k.continuous "
         "FROM enrollees e "
-        "JOIN LATERAL (SELECT bool_or(d.kind IN ('motion_sensor', 'door_sensor', 'bed_sensor')) AS home, "
-        " bool_or(d.kind = 'ai_speaker') AS speaker, "
-        " bool_or(d.kind IN ('wearable', 'hub', 'motion_sensor', 'door_sensor', 'bed_sensor'))"
-        " AS continuous, "
+        f"JOIN LATERAL (SELECT bool_or(d.kind IN ({_kinds(HOME_SENSOR_KINDS)})) AS home, "
+        f" bool_or(d.kind = '{SPEAKER_KIND}') AS speaker, "
+        f" bool_or(d.kind IN ({_kinds(CONTINUOUS_KINDS)})) AS continuous, "
         " count(*) AS n FROM devices d WHERE d.enrollee_id = e.id AND d.removed_at IS NULL) AS k ON k.n > 0 "
         "LEFT JOIN analytics_activity a ON a.enrollee_id = e.id "
         "LEFT JOIN analytics_person_models m ON m.enrollee_id = e.id "
@@ -256,14 +255,15 @@ def clock_devices(
         f"  AND d.battery IS NOT NULL AND (d.battery < {int(BATTERY_CLEAR_PCT)} OR d.id = ("
         "   SELECT min(id) FROM devices x WHERE x.enrollee_id = a.enrollee_id AND x.removed_at IS NULL"
         "   AND x.battery IS NOT NULL))) AS k"
-        "  WHERE a.status <> 'resolved' AND a.kind = 'low_battery' AND a.enrollee_id = ANY(%(ids)s::int[])"
+        f"  WHERE a.status <> 'resolved' AND a.kind = '{AlertKind.LOW_BATTERY.value}'"
+        " AND a.enrollee_id = ANY(%(ids)s::int[])"
         ") AS c(id) "
         "CROSS JOIN LATERAL (SELECT * FROM devices WHERE id = c.id OFFSET 0) AS d "
         "LEFT JOIN analytics_device_seen s ON s.device = d.id "
         "ORDER BY d.id",
         {
             "shards": fetch.int_array(shards),
-            "wearable_silent": now - WEARABLE_SILENT_H * HOUR + MARGIN_S,
+            "wearable_data_before": reach(now).wearable_data_before,
             "ids": fetch.int_array(enrollee_ids),
         },
     ).fetchall()
