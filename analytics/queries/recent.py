@@ -5,7 +5,7 @@ every device of every enrollee with new data (12 in the standard kit, most of wh
 events) and probes the readings index once per device: at 100,000 enrollees that is hundreds
 of thousands of index probes a minute, each scanning the device's whole partition (the index
 is (device, metric, ts)). Instead, one cycle reads the readings and events of the recent data
-time once, by time (the BRIN indexes on ``ts``), as flat arrays (analytics/fetch.py), and each
+time once, by time (the BRIN indexes on ``ts``), as flat arrays (analytics/queries/fetch.py), and each
 group of shards picks its enrollees' windows out of them in numpy. Only what is missing is
 read: the range grows when a group's windows start earlier than what the cycle holds.
 
@@ -16,7 +16,7 @@ process across cycles and is reloaded when the devices' assignment changes
 know yet (provisioned since) is looked up.
 
 Windows older than ``HORIZON_S`` (a backlog, an old upload) are read device by device as
-before (``queries.readings_in_windows``): reading them by time would scan everybody's data.
+before (``queries.readings.readings_in_windows``): reading them by time would scan everybody's data.
 """
 
 from __future__ import annotations
@@ -174,7 +174,7 @@ class RecentData:
         self, conn: psycopg.Connection, ids: np.ndarray, starts: np.ndarray, ends: np.ndarray
     ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """The readings and events of each enrollee's window (start, end], for windows that
-        ``covers``; as ``queries.readings_in_windows`` / ``events_in_windows`` return them
+        ``covers``; as ``queries.readings.readings_in_windows`` / ``events_in_windows`` return them
         (events in time order)."""
         if ids.size:
             self._extend(conn, float(starts.min()))
