@@ -41,9 +41,6 @@ FRONTIER_WAIT_S = 10.0  # how long a cycle waits for open transactions inserting
 QUEUE_ROWS_PER_SHARD = 5_000  # per shard and transaction; --once goes on in further passes
 MAX_SCORE_PASSES = 1000
 ONCE_LOCKS = (LOCK_MINUTE, LOCK_NIGHTLY)
-# The minute job's statements are many small index reads whose estimates can look large; JIT
-# compiling them costs tens of milliseconds each and saves nothing.
-NO_JIT = "SET jit = off"
 
 
 def _add(total: dict[str, int], part: Mapping[str, int]) -> None:
@@ -97,7 +94,7 @@ def minute(db_url: str, now: datetime, worker: Worker, orphan_after_s: float) ->
     failed = False
     try:
         with connect(db_url, autocommit=True) as conn:
-            conn.execute(NO_JIT)
+            shard_queries.no_jit(conn)
             frontier = shard_queries.queue_frontier(conn, FRONTIER_WAIT_S)
             if frontier is None:
                 log.warning(
@@ -185,7 +182,7 @@ def once(db_url: str, now: datetime, worker: Worker) -> dict[str, dict[str, int]
     worked: set[int] = set()
     failed: list[int] = []
     with connect(db_url, autocommit=True) as locks, connect(db_url, autocommit=True) as conn:
-        conn.execute(NO_JIT)
+        shard_queries.no_jit(conn)
         frontier = shard_queries.queue_frontier(conn, FRONTIER_WAIT_S)
         if frontier is None:
             raise AnalyticsJobFailed(

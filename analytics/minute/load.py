@@ -21,13 +21,13 @@ from types import MappingProxyType
 import numpy as np
 import psycopg
 
+from analytics.columns import Columns, frozen
 from analytics.detectors.vital_rules import CONTEXT_S, RELATIVE_METRICS
 from analytics.detectors.weight import WEIGHT
 from analytics.lifecycle import ActiveAlert
 from analytics.minute.windows import Windows
 from analytics.queries import alerts, people, readings
 from analytics.queries import clock as clock_queries
-from analytics.queries.fetch import Columns, frozen
 from analytics.queries.people import EnrolleeRow
 from analytics.queries.recent import DEVICES, RecentData
 from dolbom.alerts import AlertKind
@@ -103,7 +103,7 @@ def _new_data(
     if by_time.any():
         assert recent is not None
         parts.append(recent.windows(conn, ids[by_time], starts[by_time], ends[by_time]))
-    if not by_time.all():
+    if not by_time.all() or not ids.size:  # (no window at all: empty arrays of the right kinds)
         old = ~by_time
         parts.append(
             (

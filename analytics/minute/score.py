@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analytics import lifecycle
+from analytics.columns import Columns
 from analytics.detectors import clock, context
 from analytics.detectors.features import ACTIVITY_EVENTS, CHECKIN, DOOR_OPEN, DOORS
 from analytics.detectors.vital_rules import KIND_INDEX, STEPS, THRESHOLD_INDEX
@@ -25,7 +26,6 @@ from analytics.detectors.weight import LOOKBACK_S, WEIGHT, weight_findings
 from analytics.findings import Finding
 from analytics.lifecycle import AlertChanges, Mark
 from analytics.minute.load import ClockInput, ContextRequest, MinuteInput, NewData
-from analytics.queries.fetch import Columns
 from dolbom.alerts import AlertKind
 from dolbom.timeutil import utc
 

@@ -12,9 +12,9 @@ from types import MappingProxyType
 import numpy as np
 import psycopg
 
+from analytics.columns import Columns, frozen
 from analytics.detectors import baselines, trends
 from analytics.queries import people, readings
-from analytics.queries.fetch import Columns, frozen
 from analytics.queries.people import EnrolleeRow
 from dolbom.rules import enrollee_zone
 from dolbom.timeutil import utc

@@ -13,13 +13,13 @@ from typing import Any
 import numpy as np
 
 from analytics import lifecycle
+from analytics.columns import Columns
 from analytics.detectors import baselines, context
 from analytics.detectors.features import FEATURES, DayData, daily_features
 from analytics.detectors.person import PersonHistory, refit_person
 from analytics.findings import Finding
 from analytics.lifecycle import ActiveAlert, AlertChanges, Mark
 from analytics.nightly.load import DayInput
-from analytics.queries.fetch import Columns
 from dolbom.alerts import AlertKind
 from dolbom.jsonsafe import shown
 from dolbom.thresholds import effective

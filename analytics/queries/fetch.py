@@ -15,16 +15,13 @@ one text literal (``'{1,2,3}'``) that the server parses, instead of a Python lis
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from types import MappingProxyType
+from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
 import numpy as np
 import psycopg
 
 from analytics.errors import AnalyticsError
-
-Columns = Mapping[str, np.ndarray]  # aligned arrays by column name (read-only when frozen)
 
 # Column types: their send function and big-endian numpy type.
 TYPES: Final[dict[str, tuple[str, str]]] = {
@@ -86,10 +83,3 @@ def float_array(values: Iterable[float]) -> str:
         out.append(repr(x) if math.isfinite(x) else special.get(x, "NaN"))
     return "{" + ",".join(out) + "}"
 
-
-def frozen(columns: Mapping[str, np.ndarray]) -> Columns:
-    """``columns`` read-only, as the cycles hand their reads to scoring: a mapping nobody can
-    change, of arrays nobody can write."""
-    for value in columns.values():
-        value.flags.writeable = False
-    return MappingProxyType(dict(columns))

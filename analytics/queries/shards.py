@@ -18,6 +18,13 @@ from analytics.queries import fetch
 from analytics.shards import JOB_NIGHTLY, JOB_SCORE, N_SHARDS, ShardState, job_name
 from dolbom.timeutil import epoch, utc
 
+
+def no_jit(conn: psycopg.Connection) -> None:
+    """JIT off for this session: the minute job's statements are many small index reads whose
+    estimates can look large; compiling them costs tens of milliseconds each and saves nothing."""
+    conn.execute("SET jit = off")
+
+
 # ---- the scoring queue ----------------------------------------------------------------------
 
 
