@@ -158,7 +158,7 @@ def bench_refit() -> tuple[float, float]:
 def bench_model_choice() -> list[tuple[str, float, float]]:
     from sklearn.metrics import roc_auc_score
 
-    from tests.analytics.test_detectors import inject, person_days
+    from tests.analytics.detectors.test_labelled_days import inject, person_days
 
     out = []
     for name in ("robust_mahalanobis", "isolation_forest"):

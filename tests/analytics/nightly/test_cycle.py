@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import psycopg
 
 from analytics.detectors.features import INDEX
+from analytics.nightly.score import as_stored
+from analytics.queries.people import daily_features, save_daily_features
 from analytics.service import run_once
 from tests.analytics.conftest import alerts_of, store_events
 from tests.factories import make_device
@@ -54,3 +57,19 @@ def test_nightly_features_and_routine_change(db_url: str, db: psycopg.Connection
     assert params["personal"] is True and 0.9 < params["gap_p90_h"] < 1.1
     # the next run finds nothing new to do
     assert run_once(db_url, now + timedelta(minutes=1))["nightly"]["days"] == 0
+
+
+def test_todays_features_are_refitted_as_the_store_returns_them(
+    db: psycopg.Connection, enrollee: int
+) -> None:
+    """The refit reads the day's features from memory (no read-back within the cycle), as the
+    ``real[]`` column would return them."""
+    rng = np.random.default_rng(3)
+    vector = [*rng.normal(0, 1, 6) * 10.0 ** rng.integers(-2, 4, 6), 420.5, 37.9, 1 / 3, 7.0, np.nan, 0.1]
+    save_daily_features(db, [(enrollee, DAY0.date(), vector)])
+    ((stored,),) = db.execute(
+        "SELECT features FROM analytics_daily_features WHERE enrollee_id = %s", (enrollee,)
+    ).fetchall()
+    ((_, _, read_back),) = daily_features(db, [enrollee], DAY0.date(), DAY0.date())
+    assert np.array_equal(np.array(read_back), np.array(stored), equal_nan=True)
+    assert np.array_equal(np.array(as_stored(vector)), np.array(stored), equal_nan=True)

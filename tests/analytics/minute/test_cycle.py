@@ -199,3 +199,17 @@ def test_weight_gain_of_exactly_two_kg_is_not_an_alert(
 ) -> None:
     _weigh_in(db_url, db, enrollee, 62.0)
     assert alerts_of(db, enrollee) == []
+
+
+def test_data_of_an_enrollee_deactivated_meanwhile_is_consumed_without_alert(
+    db_url: str, db: psycopg.Connection, enrollee: int
+) -> None:
+    """Her shard's windows hold nobody active: the group must not fail (it did, every minute,
+    with the watermark stuck behind her rows)."""
+    meter, _ = make_device(db, enrollee, "glucometer")
+    store_readings(db, meter, enrollee, [(T0, "glucose", 45)])
+    db.execute("UPDATE enrollees SET active = false WHERE id = %s", (enrollee,))
+    results = run_once(db_url, T0 + timedelta(minutes=1))
+    assert results["score"]["queue_rows"] == 1 and results["score"]["alerts"] == 0
+    assert alerts_of(db, enrollee) == []
+    assert run_once(db_url, T0 + timedelta(minutes=2))["score"].get("queue_rows", 0) == 0  # consumed
