@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
 from api.fields import Note
+from dolbom.alerts import AlertKind, AlertStatus, Severity
 from dolbom.jsonsafe import SHOWN_DEPTH, TooDeep, nesting, shown
 
 
@@ -76,10 +78,54 @@ class SnoozeIn(BaseModel):
 
 
 class AlertAction(BaseModel):
+    """One row of an alert's trail (``alert_actions``): ``open`` and ``update`` by the
+    component that raised it, ``acknowledge``, ``snooze`` (``detail.minutes``) and ``resolve``
+    by a person (``user_id``), ``escalate`` and ``auto_resolve`` by analytics."""
+
     id: int
     action: str
     user_id: int | None
     username: str | None
+    display_name: str | None
     note: str | None
     outcome: str | None
+    detail: dict[str, Any] | None
     at: datetime
+
+
+# What the inbox shows of an alert's trail: what people did, and what the system did
+# instead of a person (not the raising component's ``open`` and ``update`` rows).
+TRAIL_ACTIONS: Final = ("acknowledge", "snooze", "resolve", "escalate", "auto_resolve")
+
+
+@dataclass(frozen=True, slots=True)
+class AlertFilters:
+    """The inbox's filters (the web app's query parameters). ``status`` None: every alert
+    not resolved; ``name``: part of the enrollee's name, any case."""
+
+    status: AlertStatus | None = None
+    severity: Severity | None = None
+    kind: AlertKind | None = None
+    enrollee_id: int | None = None
+    name: str | None = None
+
+    def shown(self) -> dict[str, str | int]:
+        """The filters set, for an audit row's detail (the name searched too: the audit log,
+        not the application log, is where who looked for whom belongs)."""
+        shown: dict[str, str | int] = {key: str(value) for key, value in (
+            ("status", self.status), ("severity", self.severity), ("kind", self.kind)) if value}
+        if self.enrollee_id is not None:
+            shown["enrollee_id"] = self.enrollee_id
+        if self.name:
+            shown["name"] = self.name
+        return shown
+
+
+class InboxAlert(Alert):
+    """An alert as the inbox shows it: with its enrollee's timezone, the names of who
+    acknowledged and resolved it, and its trail (``TRAIL_ACTIONS``)."""
+
+    enrollee_timezone: str
+    acknowledged_by_name: str | None = None
+    resolved_by_name: str | None = None
+    trail: list[AlertAction] = []

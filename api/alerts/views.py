@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from api.alerts import service
-from api.alerts.models import AcknowledgeIn, Alert, ResolveIn, SnoozeIn
+from api.alerts.models import AcknowledgeIn, Alert, AlertAction, ResolveIn, SnoozeIn
 from api.alerts.stream import event_stream
 from api.audit.service import record
 from api.deps import ClientAddr, Conn, CurrentUser
@@ -75,6 +75,18 @@ async def stream_alerts(
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
+
+
+@router.get("/{alert_id}/actions", response_model=Page[AlertAction], responses=errors(404))
+async def list_actions(
+    alert_id: AlertIdPath, conn: Conn, user: CurrentUser, addr: ClientAddr,
+    limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None,
+) -> Page[AlertAction]:
+    """An alert's trail, oldest first: opened, updated, acknowledged, snoozed, escalated,
+    resolved, by whom, with the notes and outcome."""
+    items, next_cursor = await service.list_actions(conn, user, alert_id, limit=limit,
+                                                    cursor=cursor, client_addr=addr)
+    return Page[AlertAction](items=items, next_cursor=next_cursor)
 
 
 @router.post("/{alert_id}/acknowledge", response_model=Alert, responses=errors(404, 409))
