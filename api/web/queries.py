@@ -51,3 +51,41 @@ FROM alerts a WHERE a.enrollee_id = %s ORDER BY a.opened_at DESC LIMIT 100
 """
 
 CARE_WORKER_NAME: Final = "SELECT username, display_name FROM users WHERE id = %s"
+
+# --- the enrollee page's timeline (issue 14): alerts, what people and the system did about
+# them, and key events, over the page's window; contacts come from api.contacts.service.
+
+TIMELINE_ALERTS: Final = """
+SELECT a.id, a.kind, a.severity, a.status, a.summary, a.opened_at, a.outcome
+FROM alerts a
+WHERE a.enrollee_id = %(enrollee_id)s AND a.opened_at >= %(from)s AND a.opened_at < %(to)s
+ORDER BY a.opened_at DESC, a.id DESC
+LIMIT %(limit)s
+"""
+
+# Acknowledge, resolve, snooze, escalate and the system's auto-resolve of the enrollee's
+# alerts, with who did it (NULL: the system); "open" and "update" are the alert itself.
+TIMELINE_ACTIONS: Final = """
+SELECT x.alert_id, a.kind, x.action, x.at, x.note, x.outcome, u.username
+FROM alert_actions x
+JOIN alerts a ON a.id = x.alert_id
+LEFT JOIN users u ON u.id = x.user_id
+WHERE a.enrollee_id = %(enrollee_id)s AND x.at >= %(from)s AND x.at < %(to)s
+  AND x.action NOT IN ('open', 'update')
+ORDER BY x.at DESC, x.id DESC
+LIMIT %(limit)s
+"""
+
+# Key events: every fall, SOS and missed medication, and a door opened in the night hours
+# of the enrollee's zone (%(tz)s, already resolved by dolbom.rules.enrollee_zone).
+TIMELINE_EVENTS: Final = """
+SELECT ev.ts, ev.type, d.kind AS device_kind, d.room
+FROM events ev JOIN devices d ON d.id = ev.device
+WHERE ev.enrollee_id = %(enrollee_id)s AND ev.ts >= %(from)s AND ev.ts < %(to)s
+  AND (ev.type = ANY(%(types)s::smallint[])
+       OR (ev.type = %(door)s
+           AND extract(hour FROM ev.ts AT TIME ZONE %(tz)s) >= %(night_from)s
+           AND extract(hour FROM ev.ts AT TIME ZONE %(tz)s) < %(night_to)s))
+ORDER BY ev.ts DESC
+LIMIT %(limit)s
+"""
