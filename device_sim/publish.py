@@ -139,6 +139,18 @@ def _paced(frames: Iterable[Frame], speed: float | None, wall0: float) -> Iterat
         yield due, frame
 
 
+def _wait(due: float, clock: Callable[[], float], sleep: Callable[[float], None],
+          progress: Progress | None, publisher: Publisher, sim_ms: int, tz: Any) -> None:
+    """Sleep until the wall time ``due``, ticking the progress line meanwhile."""
+    while True:
+        wait = due - clock()
+        if wait <= 0:
+            return
+        if progress:
+            progress.tick(publisher.counts, datetime.fromtimestamp(sim_ms / 1000, tz))
+        sleep(min(wait, MAX_SLEEP_S))
+
+
 def run(
     publisher: Publisher,
     frames: Iterable[Frame],
@@ -149,26 +161,29 @@ def run(
     tz: Any = None,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
+    notes: Iterable[tuple[int, str]] = (),
 ) -> Counts:
     """Publish ``(sent_ms, topic, payload, qos, retain)`` frames in order.
 
     A frame is never published before its own (simulated) send time, because data time is
     real time: the past (``frames``) goes out as fast as the broker takes it, or ``speed`` times
     faster than real time, while ``live`` frames go out on time, interleaved with the past.
+    Every wait is until an absolute time, so an endless live run does not drift from the
+    clock. ``notes`` are ``(ms, line)`` printed on the progress stream when their time comes.
     """
     wall0 = clock()
-    merged = heapq.merge(_paced(frames, speed, wall0), _paced(live, None, wall0),
-                         key=lambda item: item[0])
+    merged: Iterator[tuple[float, Frame | str]] = heapq.merge(
+        _paced(frames, speed, wall0), _paced(live, None, wall0),
+        ((ms / 1000, line) for ms, line in notes), key=lambda item: item[0])
     sim_ms = 0
-    for due, (sent_ms, topic, payload, qos, retain) in merged:
+    for due, item in merged:
+        if isinstance(item, str):
+            _wait(due, clock, sleep, progress, publisher, sim_ms, tz)
+            print(item, file=progress.stream if progress else sys.stderr, flush=True)
+            continue
+        sent_ms, topic, payload, qos, retain = item
         sim_ms = sent_ms
-        while True:
-            wait = due - clock()
-            if wait <= 0:
-                break
-            if progress:
-                progress.tick(publisher.counts, datetime.fromtimestamp(sim_ms / 1000, tz))
-            sleep(min(wait, MAX_SLEEP_S))
+        _wait(due, clock, sleep, progress, publisher, sim_ms, tz)
         publisher.publish(topic, payload, qos, retain)
         if progress and publisher.counts.sent % 256 == 0:
             progress.tick(publisher.counts, datetime.fromtimestamp(sim_ms / 1000, tz))
@@ -187,13 +202,16 @@ def publish_to_broker(
     live: Iterable[Frame] = (),
     speed: float | None = None,
     tz: Any = None,
+    notes: Iterable[tuple[int, str]] = (),
+    progress_every_s: float = PROGRESS_EVERY_S,
 ) -> int:
     """Connect, publish with a progress line, close; report on stderr; return an exit status
     (0 when every message was acknowledged)."""
     publisher = Publisher(target, client_id=client_id)
     publisher.connect()
     try:
-        counts = run(publisher, frames, live=live, speed=speed, progress=Progress(), tz=tz)
+        counts = run(publisher, frames, live=live, speed=speed,
+                     progress=Progress(every_s=progress_every_s), tz=tz, notes=notes)
     finally:
         publisher.close()
     print(f"sim: done: {counts.sent} messages sent, {counts.acked} acknowledged", file=sys.stderr)

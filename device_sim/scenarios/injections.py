@@ -72,10 +72,23 @@ def resolve(
             hh, mm = (int(x) for x in spec.at.split(":")[:2])
             day0 = origin.astimezone(person.tz).date() + timedelta(days=spec.day)
             start = datetime(day0.year, day0.month, day0.day, hh, mm, tzinfo=person.tz)
-        hours = spec.hours if spec.hours is not None else DEFAULT_HOURS[spec.kind]
-        severity = (spec.severity or INJECTED_SEVERITY.get(spec.kind)
-                    or DEFAULT_SEVERITY[AlertKind(spec.kind)].value)
-        device = spec.device or DEFAULT_DEVICE.get(spec.kind)
-        resolved.append(Injection(spec.kind, spec.enrollee, start,
-                                  start + timedelta(hours=hours), device, severity))
+        resolved.append(injection(spec.kind, spec.enrollee, start, hours=spec.hours,
+                                  device=spec.device, severity=spec.severity))
     return resolved
+
+
+def injection(
+    kind: str,
+    enrollee: int,
+    start: datetime,
+    *,
+    hours: float | None = None,
+    device: str | None = None,
+    severity: str | None = None,
+) -> Injection:
+    """One condition of one enrollee from ``start``, with the kind's defaults where not given."""
+    if hours is None:
+        hours = DEFAULT_HOURS[kind]
+    severity = severity or INJECTED_SEVERITY.get(kind) or DEFAULT_SEVERITY[AlertKind(kind)].value
+    return Injection(kind, enrollee, start, start + timedelta(hours=hours),
+                     device or DEFAULT_DEVICE.get(kind), severity)

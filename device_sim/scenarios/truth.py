@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from itertools import chain, takewhile
 from typing import IO, Any
 
 import orjson
 
-from device_sim.model import GroundTruth, Population
+from device_sim.model import GroundTruth, Injection, Population
 from device_sim.scenarios.injections import origin_for, resolve
 from dolbom.alerts import AlertKind
 
@@ -41,14 +42,20 @@ def ground_truth(
     *,
     origin: datetime | None = None,
     live_start: datetime | None = None,
+    extra: Iterable[Injection] = (),
 ) -> list[GroundTruth]:
-    """The labelled conditions whose window overlaps [start, end), in time order."""
+    """The labelled conditions whose window overlaps [start, end), in time order.
+
+    ``extra``: more injections besides the scenario's, in start order (the live demo's
+    schedule, which is endless: it is read only up to ``end``).
+    """
     if origin is None:
         origin = origin_for(start, population.people[0].timezone)
     truths = []
     keys = {p.index: p.key for p in population.people}
-    for inj in resolve(population, origin, live_start):
-        if inj.end < start or inj.start >= end:
+    for inj in chain(resolve(population, origin, live_start),
+                     takewhile(lambda i: i.start < end, extra)):
+        if inj.end < start or inj.start >= end or inj.enrollee not in keys:
             continue
         detail = _DETAIL[AlertKind(inj.kind)]
         if inj.device:
