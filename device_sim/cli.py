@@ -1,6 +1,6 @@
 """``dolbom sim``: run a scenario, replay a real data set, or generate load.
 
-    dolbom sim --scenario demo [--backfill-days N] [--speed S] [--live-seconds S] ...
+    dolbom sim --scenario demo [--backfill-days N] [--speed S] [--live-seconds S] [--live-demo] ...
     dolbom sim replay fitbit|ordonez|kahn --data-dir PATH [--days N]
     dolbom sim load --rate R --devices N --processes P --qos 0|1 --batch K [--seconds S]
 """
@@ -12,6 +12,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta, tzinfo
+from itertools import takewhile
 from pathlib import Path
 from typing import NoReturn
 
@@ -22,6 +23,7 @@ from dolbom.wire import MAX_PAST_AGE
 
 log = logging.getLogger(__name__)
 MAX_BACKFILL_DAYS = MAX_PAST_AGE.days - 1  # older data would be quarantined as stale
+LIVE_DEMO_PROGRESS_EVERY_S = 300.0  # a demo runs for hours beside the other logs: say little
 
 
 class _Usage(Exception):
@@ -84,6 +86,10 @@ def scenario_parser() -> argparse.ArgumentParser:
                    help="create the region, users, enrollees and devices first")
     p.add_argument("--bad-rate", type=_rate, default=0.0,
                    help="fraction of messages followed by a bad one (bad input mode)")
+    p.add_argument("--live-demo", action="store_true",
+                   help="live, keep injecting conditions for as long as the run goes on: a "
+                        "critical one every ~3 min for 15 min, then a few an hour (instead of "
+                        "the scenario's live_offset ones)")
     return p
 
 
@@ -155,13 +161,22 @@ def main(argv: Sequence[str], settings: Settings) -> int:
 
 def run_scenario(args: argparse.Namespace, settings: Settings) -> int:
     from device_sim import generate, publish, scenarios
+    from device_sim.model import Injection
     from device_sim.population import build
     from device_sim.provision import provision
+    from device_sim.scenarios import rhythm
 
     scenario = scenarios.load(args.scenario)
     population = build(scenario, args.seed)
     tz = population.people[0].tz
     now = datetime.now(tz)
+    if args.live_demo:
+        population = rhythm.for_live_demo(population)
+
+    def extra() -> Iterator[Injection]:
+        if args.live_demo:
+            yield from rhythm.schedule(population, now, args.seed, rhythm.DEMO)
+
     days = scenario.history_days if args.backfill_days is None else args.backfill_days
     days = min(days, MAX_BACKFILL_DAYS)
     start = now - timedelta(days=days)
@@ -178,21 +193,32 @@ def run_scenario(args: argparse.Namespace, settings: Settings) -> int:
     if args.ground_truth:
         horizon = end if live is not None else now + timedelta(days=1)
         truths = scenarios.ground_truth(population, start, horizon, origin=origin,
-                                        live_start=now)
+                                        live_start=now, extra=extra())
         with args.ground_truth.open("wb") as out:
             count = scenarios.write_jsonl(truths, out, mapping)
         print(f"sim: wrote {count} ground-truth records to {args.ground_truth}", file=sys.stderr)
     # The past (backfill, paced by --speed) and the present (on time) go out interleaved, so
     # live injections raise alerts on time even while a long history is still being sent.
+    # Both see the live demo's schedule: today is built once in each, with the same conditions.
     history: Iterable[Frame] = generate.frames(population, start, now, origin=origin,
-                                               live_start=now, backlog_until=now)
+                                               live_start=now, backlog_until=now, extra=extra())
     live_frames: Iterable[Frame] = generate.frames(population, now, end, origin=origin,
-                                                   live_start=now, backlog_until=now)
+                                                   live_start=now, backlog_until=now,
+                                                   extra=extra())
     if args.bad_rate:
         history = _with_faults(history, args.bad_rate, args.seed, tz)
         live_frames = _with_faults(live_frames, args.bad_rate, args.seed + 1, tz)
+    notes: Iterable[tuple[int, str]] = ()
+    progress_every_s = publish.PROGRESS_EVERY_S
+    if args.live_demo:
+        print(f"sim: live demo: {rhythm.DEMO.describe(len(population.people))} "
+              f"(seed {args.seed})", file=sys.stderr)
+        notes = ((int(i.start.timestamp() * 1000), rhythm.note(i, population))
+                 for i in takewhile(lambda i: i.start < end, extra()))
+        progress_every_s = LIVE_DEMO_PROGRESS_EVERY_S
     return publish.publish_to_broker(settings.mqtt, f"dolbom-sim-{population.name}", history,
-                                     live=live_frames, speed=args.speed, tz=tz)
+                                     live=live_frames, speed=args.speed, tz=tz, notes=notes,
+                                     progress_every_s=progress_every_s)
 
 
 def _with_faults(frames: Iterable[Frame], rate: float, seed: int, tz: tzinfo) -> Iterator[Frame]:
