@@ -20,6 +20,9 @@ from pathlib import Path
 from types import FrameType
 
 from command.embedded import start_broker, start_postgres, stop_postgres
+from device_sim import scenarios
+from device_sim.provision import DEMO_PASSWORD
+from device_sim.scenarios import rhythm
 from dolbom.config import Settings
 from dolbom.errors import BrokerUnavailable, DatabaseUnavailable
 from dolbom.mqtt import check_broker
@@ -30,7 +33,7 @@ from store.migrate import migrate
 log = logging.getLogger(__name__)
 
 RESTART_BACKOFF_S = (1, 2, 5, 10, 30)
-DEMO_LOGIN = ("carer", "dolbom-demo")
+DEMO_SCENARIO = "demo"
 
 
 @dataclass
@@ -97,6 +100,19 @@ def _ensure_admin(db_url: str, data_dir: Path) -> str | None:
     return password
 
 
+def demo_child(exe: list[str], env: dict[str, str]) -> Child:
+    """The simulator of ``--demo``: a week of history as fast as the broker takes it, then
+    the demo households live, with conditions on the live demo's rhythm until stopped."""
+    return Child("sim", [*exe, "sim", "--scenario", DEMO_SCENARIO, "--live-demo"], env=env)
+
+
+def demo_line(url: str) -> str:
+    """The line ``dolbom up --demo`` prints about what the demo does."""
+    scenario = scenarios.load(DEMO_SCENARIO)
+    return (f"demo: {rhythm.DEMO.describe(scenario.size)}; log in at {url}/app as "
+            f"{scenario.care_workers[0]} / {DEMO_PASSWORD}")
+
+
 def run(settings: Settings, *, demo: bool) -> int:
     env = dict(os.environ)
     if demo and "environment" not in settings.model_fields_set:
@@ -121,9 +137,7 @@ def run(settings: Settings, *, demo: bool) -> int:
         Child("api", [*exe, "api"], env=env),
     ]
     if demo:
-        # History is sent as fast as the broker takes it; live messages (the demo's SOS at
-        # +20 s, a BP crisis at +40 s, a fall at +60 s) go out on time.
-        children.append(Child("sim", [*exe, "sim", "--scenario", "demo"], env=env))
+        children.append(demo_child(exe, env))
     stopping = False
 
     def _stop(signum: int, frame: FrameType | None) -> None:
@@ -144,7 +158,7 @@ def run(settings: Settings, *, demo: bool) -> int:
         print(f"  log in with an existing user; the first admin's password is in "
               f"{settings.data_dir}/admin-password if dolbom up created it")
     if demo:
-        print(f"  demo care worker: {DEMO_LOGIN[0]} / {DEMO_LOGIN[1]}; alerts appear within a minute")
+        print(f"  {demo_line(url)}")
     print("  Ctrl-C stops everything.\n", flush=True)
 
     try:
