@@ -208,10 +208,21 @@ def reading_summary(worst: Breach, others: list[Breach], severity: str, when: st
     return f"{words.capitalize()}: {shown} at {when} (line {line}){confirm}"
 
 
-def reading_evidence(breaches_: list[Breach], repeats: int | None) -> dict[str, Any]:
-    """``repeats``: as for ``severity_for``; None for a kind not confirmed by a repeat."""
+def reading_evidence(breaches_: list[Breach], repeats: int | None,
+                     bp_pair: Mapping[str, float] | None = None) -> dict[str, Any]:
+    """What the alert's summary is rendered from in each language (``dolbom.summaries``):
+    ``breaches`` (each reading with the line it crossed), ``bp`` with a crisis (both values
+    measured together: the breaches' and ``bp_pair``'s) and ``confirmation``; ``readings`` and
+    ``thresholds`` as before. ``repeats``: as for ``severity_for``; None for a kind not
+    confirmed by a repeat."""
     evidence: dict[str, Any] = {
         "rule": "on-arrival clinical threshold (ingest)",
+        "breaches": [
+            {"metric": b.metric, "value": round(b.value, 2), "unit": b.rule.threshold.unit,
+             "ts": b.ts.isoformat(), "device_id": b.device_id, "threshold": b.rule.threshold.name,
+             "line": b.line, "comparison": b.rule.comparison}
+            for b in breaches_
+        ],
         "readings": [
             {"metric": b.metric, "value": round(b.value, 2), "unit": b.rule.threshold.unit,
              "ts": b.ts.isoformat(), "device_id": b.device_id}
@@ -224,6 +235,12 @@ def reading_evidence(breaches_: list[Breach], repeats: int | None) -> dict[str, 
             for b in {b.rule.threshold.name: b for b in breaches_}.values()
         ],
     }
+    if breaches_[0].kind == AlertKind.HYPERTENSIVE_CRISIS:
+        pair = {b.metric: round(b.value, 2) for b in breaches_} | {
+            metric: round(float(value), 2) for metric, value in (bp_pair or {}).items()
+            if metric in ("systolic_bp", "diastolic_bp")}
+        if pair:
+            evidence["bp"] = pair
     window = confirm_window(breaches_[0].kind)
     if repeats is not None and window is not None:
         evidence["confirmation"] = {"window_min": round(window.total_seconds() / 60),
@@ -242,8 +259,12 @@ def event_summary(event_type: str, device_kind: str, room: str | None, when: str
 
 def event_evidence(event_type: str, ts: datetime, device_id: str, device_kind: str,
                    room: str | None, data: object) -> dict[str, Any]:
+    """The event, and at the top what its summary is rendered from (``dolbom.summaries``):
+    ``event_type``, ``event_ts``, ``device_id``, ``device_kind``, ``room``."""
     return {
         "rule": f"{event_type} event raised on arrival (ingest)",
+        "event_type": event_type, "event_ts": ts.isoformat(), "device_id": device_id,
+        "device_kind": device_kind, "room": room,
         "events": [{"type": event_type, "ts": ts.isoformat(), "device_id": device_id,
                     "device_kind": device_kind, "room": room, "data": data}],
     }

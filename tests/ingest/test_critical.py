@@ -46,3 +46,28 @@ def test_confirmation_evidence_names_the_kinds_window() -> None:
         "window_min": CONFIRM_WINDOW_S[AlertKind.LOW_SPO2] / 60, "readings_past_line": 2}
     [glucose] = critical.breaches("glucose", ts, 45.0, "meter-1", None)
     assert "confirmation" not in critical.reading_evidence([glucose], None)
+
+
+def test_reading_evidence_names_each_breach_with_its_line() -> None:
+    """What dolbom.summaries renders a reading's summary from in each language."""
+    ts = datetime(2026, 3, 2, 8, tzinfo=UTC)
+    found = critical.breaches("systolic_bp", ts, 186.0, "cuff-1", {"sbp_crisis": 170})
+    evidence = critical.reading_evidence(found, 1, {"systolic_bp": 186.0, "diastolic_bp": 95.0})
+    assert evidence["breaches"] == [{
+        "metric": "systolic_bp", "value": 186.0, "unit": "mmHg", "ts": ts.isoformat(),
+        "device_id": "cuff-1", "threshold": "sbp_crisis", "line": 170, "comparison": "ge"}]
+    assert evidence["bp"] == {"systolic_bp": 186.0, "diastolic_bp": 95.0}
+    assert evidence["readings"][0]["value"] == 186.0  # as before, for API clients
+    # without the pair, the crisis keeps the values that crossed the line
+    assert critical.reading_evidence(found, 1)["bp"] == {"systolic_bp": 186.0}
+    [glucose] = critical.breaches("glucose", ts, 45.0, "meter-1", None)
+    assert "bp" not in critical.reading_evidence([glucose], None)
+
+
+def test_event_evidence_carries_what_the_summary_needs_at_the_top() -> None:
+    ts = datetime(2026, 3, 2, 17, 17, tzinfo=UTC)
+    evidence = critical.event_evidence("sos", ts, "spk-1", "ai_speaker", "living", {"phrase": "help"})
+    assert {k: evidence[k] for k in ("event_type", "event_ts", "device_id", "device_kind", "room")} == {
+        "event_type": "sos", "event_ts": ts.isoformat(), "device_id": "spk-1",
+        "device_kind": "ai_speaker", "room": "living"}
+    assert evidence["events"][0]["data"] == {"phrase": "help"}
