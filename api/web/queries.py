@@ -89,3 +89,12 @@ WHERE ev.enrollee_id = %(enrollee_id)s AND ev.ts >= %(from)s AND ev.ts < %(to)s
 ORDER BY ev.ts DESC
 LIMIT %(limit)s
 """
+
+# --- the inbox (issue 14): the enrollee filter's choices ({scope}: the caller's predicate).
+
+INBOX_ENROLLEES: Final = """
+SELECT e.id, e.name FROM enrollees e
+WHERE {scope} AND e.active
+ORDER BY e.name, e.id
+LIMIT %(limit)s
+"""
