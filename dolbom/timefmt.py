@@ -11,7 +11,7 @@ year::
     2025년 12월 3일 08:15 KST / 3 Dec 2025 08:15 KST  another year
 
 A printed report has no "today" (it is read days later): ``now=None`` always gives the date
-with its year. Pure: the caller passes ``now``. The month names are spelt here rather than by
+with its year; ``printed`` leaves out the year the report's heading already gives. Pure: the caller passes ``now``. The month names are spelt here rather than by
 the C locale, so a server's locale never changes a page. A browser formats the same way from
 ``api/web/static/enrollee.js`` (``Intl.DateTimeFormat`` with the zone, and this module's
 label for the zone).
@@ -68,6 +68,13 @@ def when(at: datetime, zone: ZoneInfo, lang: str = "ko", *, now: datetime | None
     if local.date() == today:
         return clock
     return f"{day_text(local.date(), lang, year=local.year != today.year)} {clock}"
+
+
+def printed(at: datetime, zone: ZoneInfo, lang: str = "ko", *, year_of: int | None = None) -> str:
+    """``at`` on paper, read on another day: always dated, the year left out when it is
+    ``year_of`` (the report's own year, in its heading)."""
+    local = at.astimezone(zone)
+    return f"{day_text(local.date(), lang, year=local.year != year_of)} {local:%H:%M} {zone_label(zone, at)}"
 
 
 @dataclass(frozen=True, slots=True)

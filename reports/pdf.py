@@ -20,7 +20,7 @@ import textwrap
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -31,14 +31,17 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from dolbom.rules import enrollee_zone
 from dolbom.text import drawable_tree
+from dolbom.timefmt import when
 from reports.errors import ReportError
-from reports.labels import SEVERITY_KO, kind_ko, outcome_ko
+from reports.labels import SEVERITY_KO
 
 A4_INCHES: Final = (8.27, 11.69)
 logging.getLogger("fontTools").setLevel(logging.ERROR)  # its subsetter warns about every dropped table
 REVIEW_ROWS_PER_PAGE: Final = 22
 REVIEW_MAX_ROWS: Final = 88
+NO_DATA: Final = "자료 없음"
 _FONT_LOCK = threading.Lock()
 _family: str | None = None
 
@@ -92,46 +95,110 @@ def num(value: float | None, fmt: str = ",.0f") -> str:
     return "—" if value is None else format(value, fmt)
 
 
-def _page(title: str, subtitle: str) -> Figure:
+def page(title: str, subtitle: str) -> Figure:
     fig = Figure(figsize=A4_INCHES)
     fig.text(0.06, 0.955, title, fontsize=16, weight="bold")
     fig.text(0.06, 0.935, subtitle, fontsize=9, color="#555555")
     return fig
 
 
-def _period_ko(period: dict[str, Any]) -> str:
+def period_ko(period: dict[str, Any]) -> str:
     kind = "월간" if period["kind"] == "month" else "주간"
     end = date.fromisoformat(period["end"]).toordinal() - 1
     return f"{kind} {period['label']} ({period['start']} ~ {date.fromordinal(end).isoformat()})"
 
 
-def _lines(fig: Figure, lines: Sequence[str], top: float, step: float = 0.021, size: int = 10) -> float:
+def as_of_ko(report: dict[str, Any], timezone: str | None) -> str:
+    """"기준 시각" of a report in ``timezone`` (the enrollee's, or the region's), labelled
+    (``dolbom.timefmt``; a zone the system lacks is Seoul, ``dolbom.rules.enrollee_zone``)."""
+    return f"기준 시각 {when(datetime.fromisoformat(report['as_of']), enrollee_zone(timezone), 'ko')}"
+
+
+def lines(fig: Figure, texts: Sequence[str], top: float, step: float = 0.021, size: float = 10) -> float:
     y = top
-    for line in lines:
+    for line in texts:
         fig.text(0.07, y, line, fontsize=size)
         y -= step
     return y
 
 
-def _bars(ax: Axes, labels: Sequence[str], values: Sequence[float], title: str, unit: str = "") -> None:
+def no_data(ax: Axes, title: str, text: str = NO_DATA) -> None:
+    """An empty chart: its title and a sentence, no axis (matplotlib would invent one,
+    -0.045 to 0.045 for a row of zeros)."""
+    ax.set_title(title)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_facecolor("#f6f7f8")
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="#666666")
+
+
+def _bars(ax: Axes, labels: Sequence[str], values: Sequence[float | None], title: str,
+          unit: str = "", top: float | None = None, empty: str = NO_DATA) -> None:
+    """Bars with their values written on them; a value that is None (no population) is "—",
+    not a bar of 0. All None or all 0: ``no_data`` with ``empty``."""
+    if not any(values):
+        no_data(ax, title, empty)
+        return
     positions = range(len(labels))
-    bars = ax.bar(positions, values, color="#3a6ea5")
+    bars = ax.bar(positions, [v or 0 for v in values], color="#3a6ea5")
     ax.set_xticks(list(positions), labels)
     ax.set_title(title)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    if top is not None:  # a share: 0, 25, 50, 75, 100 %
+        ax.set_yticks(range(0, int(top), 25))
+    ax.set_ylim(0, top or max(v or 0 for v in values) * 1.15)
     for bar, value in zip(bars, values, strict=True):
-        ax.annotate(f"{value:,.0f}{unit}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                    ha="center", va="bottom", fontsize=8)
+        ax.annotate("—" if value is None else f"{value:,.0f}{unit}",
+                    (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center", va="bottom",
+                    fontsize=8)
+
+
+def _response_chart(ax: Axes, times: dict[str, Any], severities: Sequence[str]) -> None:
+    title = "알림 확인까지 걸린 시간 (분)"
+    groups = (*severities, "all")
+    medians = [times[s]["acknowledge"]["median_min"] for s in groups]
+    p90s = [times[s]["acknowledge"]["p90_min"] for s in groups]
+    if all(m is None for m in medians):
+        no_data(ax, title, "이번 기간 확인된 알림 없음")
+        return
+    xs = range(len(groups))
+    ax.bar([x - 0.2 for x in xs], [m or 0 for m in medians], width=0.4, label="중앙값", color="#3a6ea5")
+    ax.bar([x + 0.2 for x in xs], [p or 0 for p in p90s], width=0.4, label="90백분위", color="#e0a030")
+    for x, median in zip(xs, medians, strict=True):
+        if median is None:
+            ax.annotate("—", (x, 0), ha="center", va="bottom", fontsize=8, color="#666666")
+    ax.set_xticks(list(xs), [SEVERITY_KO[s] for s in groups])
+    ax.set_ylim(bottom=0)
+    ax.set_title(title)
+    ax.legend(fontsize=8, frameon=False)
+
+
+def _steps_histogram(ax: Axes, rows: Sequence[dict[str, Any]]) -> None:
+    """People by their mean steps a day, this period and the last: whole people on the axis."""
+    title = "대상자별 하루 평균 걸음 분포"
+    now = [r["steps_per_day"] for r in rows if r["steps_per_day"] is not None]
+    before = [r["steps_prev_per_day"] for r in rows if r["steps_prev_per_day"] is not None]
+    if not (now or before):
+        no_data(ax, title)
+        return
+    ax.hist([before, now], bins=10, label=["지난 기간", "이번 기간"], color=["#bbbbbb", "#3a6ea5"])
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    ax.set_ylabel("명", rotation=0, labelpad=10)
+    ax.set_xlabel("하루 평균 걸음")
+    ax.legend(fontsize=8, frameon=False)
+    ax.set_title(title)
 
 
 def _overview(report: dict[str, Any]) -> Figure:
     region, people = report["region"], report["enrollees"]
-    as_of = report["as_of"][:16].replace("T", " ")
-    fig = _page(f"{region['name']} 돌봄 보고서", f"{_period_ko(report['period'])} · 기준 시각 {as_of}")
+    fig = page(f"{region['name']} 돌봄 보고서",
+               f"{period_ko(report['period'])} · {as_of_ko(report, region.get('timezone'))}")
     adherence, bp, glucose = report["adherence"], report["bp_control"], report["glucose"]
     steps, alerts, devices = report["steps"], report["alerts"], report["devices"]
     checkins = report["checkins"]
-    lines = [
+    texts = [
         f"대상자: 활동 {people['active']}명 · 신규 {people['new']}명 · 기록 없음 {people['without_data']}명"
         f" · 비활성 {people['inactive']}명",
         f"측정 순응도: 혈압 {pct(adherence['bp']['share'])} · 혈당(당뇨) {pct(adherence['glucose']['share'])}"
@@ -151,38 +218,20 @@ def _overview(report: dict[str, Any]) -> Figure:
         f"기기: 연결 끊김 {devices['offline']}대 · 수신 기록 없음 {devices['never_seen']}대"
         f" · 배터리 부족 {devices['low_battery']}대 (전체 {devices['total']}대)",
     ]
-    _lines(fig, lines, 0.895)
+    lines(fig, texts, 0.895)
 
     grid = fig.add_gridspec(2, 2, left=0.08, right=0.96, bottom=0.06, top=0.68, hspace=0.38, wspace=0.28)
     share_labels = ["혈압", "혈당", "밴드 착용", "안부 응답"]
     shares = [adherence["bp"]["share"], adherence["glucose"]["share"], adherence["wear"]["share"],
               report["checkins"]["share"]]
-    _bars(fig.add_subplot(grid[0, 0]), share_labels, [100 * (s or 0) for s in shares], "측정·응답률 (%)", "%")
+    _bars(fig.add_subplot(grid[0, 0]), share_labels, [None if s is None else 100 * s for s in shares],
+          "측정·응답률 (%)", "%", top=110)
 
     severities = ["critical", "high", "medium", "low"]
     _bars(fig.add_subplot(grid[0, 1]), [SEVERITY_KO[s] for s in severities],
-          [alerts["by_severity"][s] for s in severities], "심각도별 알림 (건)")
-
-    ax = fig.add_subplot(grid[1, 0])
-    times = report["response_times"]
-    labels = [SEVERITY_KO[s] for s in (*severities, "all")]
-    medians = [times[s]["acknowledge"]["median_min"] or 0 for s in (*severities, "all")]
-    p90s = [times[s]["acknowledge"]["p90_min"] or 0 for s in (*severities, "all")]
-    xs = range(len(labels))
-    ax.bar([x - 0.2 for x in xs], medians, width=0.4, label="중앙값", color="#3a6ea5")
-    ax.bar([x + 0.2 for x in xs], p90s, width=0.4, label="90백분위", color="#e0a030")
-    ax.set_xticks(list(xs), labels)
-    ax.set_title("알림 확인까지 걸린 시간 (분)")
-    ax.legend(fontsize=8, frameon=False)
-
-    ax = fig.add_subplot(grid[1, 1])
-    rows = report["enrollees_detail"]
-    now = [r["steps_per_day"] for r in rows if r["steps_per_day"] is not None]
-    before = [r["steps_prev_per_day"] for r in rows if r["steps_prev_per_day"] is not None]
-    if now or before:
-        ax.hist([before, now], bins=10, label=["지난 기간", "이번 기간"], color=["#bbbbbb", "#3a6ea5"])
-        ax.legend(fontsize=8, frameon=False)
-    ax.set_title("대상자별 하루 평균 걸음 분포")
+          [alerts["by_severity"][s] for s in severities], "심각도별 알림 (건)", empty="이번 기간 알림 없음")
+    _response_chart(fig.add_subplot(grid[1, 0]), report["response_times"], severities)
+    _steps_histogram(fig.add_subplot(grid[1, 1]), report["enrollees_detail"])
     return fig
 
 
@@ -191,7 +240,7 @@ def _review_pages(report: dict[str, Any]) -> Iterator[Figure]:
     title = f"{report['region']['name']} · 우선 확인 대상 ({len(report['review'])}명)"
     pages = [review[k:k + REVIEW_ROWS_PER_PAGE] for k in range(0, len(review), REVIEW_ROWS_PER_PAGE)] or [[]]
     for number, rows in enumerate(pages):
-        fig = _page(title, f"{_period_ko(report['period'])} · {number + 1}/{len(pages)}쪽 · 점수 높은 순")
+        fig = page(title, f"{period_ko(report['period'])} · {number + 1}/{len(pages)}쪽 · 점수 높은 순")
         y = 0.9
         headers = ((0.06, "순위"), (0.12, "이름"), (0.25, "담당"), (0.37, "점수"), (0.43, "확인할 이유"))
         for x, header in headers:
@@ -212,7 +261,7 @@ def _review_pages(report: dict[str, Any]) -> Iterator[Figure]:
         yield fig
 
 
-def _pdf(pages: Iterator[Figure], title: str) -> bytes:
+def pdf_bytes(pages: Iterator[Figure], title: str) -> bytes:
     buffer = io.BytesIO()
     with _style(), PdfPages(buffer, metadata={"Title": title, "Creator": "Dolbom"}) as pdf:
         for fig in pages:
@@ -227,77 +276,4 @@ def regional_pdf(report: dict[str, Any]) -> bytes:
         yield _overview(report)
         yield from _review_pages(report)
 
-    return _pdf(pages(), f"{report['region']['name']} {report['period']['label']}")
-
-
-def _daily_chart(ax: Axes, trend: dict[str, Any] | None, title: str, band: tuple[float, float] | None = None,
-                 color: str = "#3a6ea5") -> None:
-    ax.set_title(title)
-    if not trend or not trend["daily"]:
-        ax.text(0.5, 0.5, "이번 기간 측정 없음", ha="center", va="center", transform=ax.transAxes)
-        return
-    days = [int(d["day"][8:]) for d in trend["daily"]]
-    ax.plot(days, [d["mean"] for d in trend["daily"]], marker="o", markersize=3, color=color, label="일 평균")
-    base = trend["baseline"]
-    if base["median"] is not None:
-        ax.axhline(base["median"], color="#888888", linestyle="--", linewidth=1, label="평소(기준선)")
-        ax.axhspan(base["p25"], base["p75"], color="#dddddd", alpha=0.6)
-    if band:
-        ax.axhspan(*band, color="#c8e6c9", alpha=0.4, label="목표범위")
-    ax.set_xlabel("일")
-    ax.legend(fontsize=7, frameon=False)
-
-
-def summary_pdf(summary: dict[str, Any]) -> bytes:
-    """The personal summary on one A4 page: vitals against baseline, activity, alerts."""
-    summary = drawable_tree(summary)
-    person, figures, adherence = summary["enrollee"], summary["figures"], summary["adherence"]
-    activity, alerts = summary["activity"], summary["alerts"]
-
-    def pages() -> Iterator[Figure]:
-        worker = person["care_worker"] or "—"
-        fig = _page(f"{person['name']} 님 돌봄 요약",
-                    f"{_period_ko(summary['period'])} · {person['age']}세 · 담당 {worker}")
-        lines = [
-            f"측정: 혈압 {adherence['bp_days']}/{adherence['days_observed']}일"
-            f" · 혈당 {adherence['glucose_days']}일 · 밴드 10시간 이상 착용 {adherence['wear_days']}일"
-            f" · 안부 응답 {pct(adherence['checkin_share'])}",
-            f"가정혈압 평균 {num(figures['sbp_mean'])}/{num(figures['dbp_mean'])} mmHg · 혈당 목표범위"
-            f" {pct(figures['glucose_tir'])} · 하루 걸음 {num(activity['steps_per_day'])}"
-            f" (지난 기간 {num(activity['steps_prev_per_day'])})"
-            f" · 수면 {num(activity['sleep_hours'], '.1f')}시간",
-            f"알림 {alerts['total']}건 · 오경보 {alerts['false_alarms']}건"
-            f" · 현재 미해결 {alerts['unresolved_now']}건",
-        ]
-        y = _lines(fig, lines, 0.9)
-        for reason in summary["review"][:4]:
-            fig.text(0.07, y, f"· {reason['text_ko']}", fontsize=9, color="#a03030")
-            y -= 0.018
-        grid = fig.add_gridspec(3, 2, left=0.08, right=0.96, bottom=0.2, top=0.72, hspace=0.55, wspace=0.25)
-        vitals = summary["vitals"]
-        _daily_chart(fig.add_subplot(grid[0, 0]), vitals.get("systolic_bp"), "수축기 혈압 (mmHg)")
-        _daily_chart(fig.add_subplot(grid[0, 1]), vitals.get("diastolic_bp"), "이완기 혈압 (mmHg)")
-        _daily_chart(fig.add_subplot(grid[1, 0]), vitals.get("glucose"), "혈당 (mg/dL)", band=(70, 180))
-        _daily_chart(fig.add_subplot(grid[1, 1]), vitals.get("heart_rate"), "심박수 (회/분)")
-        ax = fig.add_subplot(grid[2, 0])
-        steps = activity["steps_daily"]
-        ax.bar([int(p["day"][8:]) for p in steps], [p["value"] for p in steps], color="#3a6ea5")
-        if activity["steps_prev_per_day"] is not None:
-            ax.axhline(activity["steps_prev_per_day"], color="#888888", linestyle="--", linewidth=1)
-        ax.set_title("하루 걸음 (점선: 지난 기간 평균)")
-        ax = fig.add_subplot(grid[2, 1])
-        ax.bar([int(p["day"][8:]) for p in activity["sleep_daily_hours"]],
-               [p["value"] for p in activity["sleep_daily_hours"]], color="#7a5ea5")
-        ax.set_title("수면 (시간)")
-        y = 0.15
-        fig.text(0.07, y, "알림", fontsize=10, weight="bold")
-        for item in alerts["items"][:6]:
-            y -= 0.018
-            opened = item["opened_at"][:16].replace("T", " ")
-            severity = SEVERITY_KO.get(item["severity"], item["severity"])
-            fig.text(0.07, y, f"{opened} · {kind_ko(item['kind'])} ({severity}) · 결과"
-                              f" {outcome_ko(item['outcome'])} · 확인 {num(item['minutes_to_respond'])}분",
-                     fontsize=8.5)
-        yield fig
-
-    return _pdf(pages(), f"{person['name']} {summary['period']['label']}")
+    return pdf_bytes(pages(), f"{report['region']['name']} {report['period']['label']}")

@@ -110,7 +110,8 @@ def render(report: dict[str, Any], fmt: str) -> bytes:
             raise ValueError("CSV is available for regional reports only")
         return regional_csv(report).encode("utf-8")
     if fmt == "pdf":
-        from reports.pdf import regional_pdf, summary_pdf
+        from reports.pdf import regional_pdf
+        from reports.summary_pdf import summary_pdf
 
         return regional_pdf(report) if report.get("report") == "regional" else summary_pdf(report)
     raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")

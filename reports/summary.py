@@ -15,6 +15,7 @@ from typing import Any, Final
 import numpy as np
 
 from dolbom.rules import enrollee_zone
+from dolbom.thresholds import THRESHOLD_BY_NAME, effective
 from dolbom.wire import METRIC_BY_NAME
 from reports.compute import WEAR_DAY_HOURS, EnrolleeFigures, device_problems, percentiles_minutes
 from reports.period import Period
@@ -40,10 +41,18 @@ def _daily(
     return out
 
 
-def vital_trend(readings: DailyReadings, period: Period, name: str) -> dict[str, Any] | None:
-    """Daily means of one vital in the period with the personal baseline; None without data."""
+def vital_trend(
+    readings: DailyReadings, period: Period, name: str, observed: np.ndarray | None = None
+) -> dict[str, Any] | None:
+    """Daily means of one vital in the period with the personal baseline; None without data.
+
+    ``observed`` (bool per day of the period): the days that count, as for every figure of
+    the report (complete days since enrollment, ``compute``): a running month's today, not
+    finished, is neither charted nor in the mean."""
     code = METRIC_BY_NAME[name].code
     days = _daily(readings, code, 0, period.days)
+    if observed is not None:
+        days = {day: value for day, value in days.items() if observed[day]}
     history = _daily(readings, code, -BASELINE_DAYS, 0)
     if not days and not history:
         return None
@@ -108,7 +117,11 @@ def build_summary(
     steps_present = (grids["steps_n"][0] > 0) & observed
     sleep_present = (grids["sleep_n"][0] > 0) & observed
     worn_present = (grids["worn_hours"][0] > 0) & observed
-    vitals = {name: trend for name in VITALS if (trend := vital_trend(readings, period, name))}
+    vitals = {name: trend for name in VITALS if (trend := vital_trend(readings, period, name, observed))}
+    if "weight" in vitals:  # the heart-failure line the PDF draws (ESC 2021: > 2 kg in 3 days)
+        line = THRESHOLD_BY_NAME["weight_gain_3d"]
+        vitals["weight"]["gain_line"] = {"kg": effective(enrollee.thresholds)[line.name],
+                                         "days": 3, "source": line.source}
     resolved = [a for a in alerts if a.status == "resolved"]
     return {
         "report": "enrollee_summary",

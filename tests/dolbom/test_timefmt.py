@@ -56,3 +56,11 @@ def test_the_clock_of_a_zone_the_system_lacks_is_seouls() -> None:
     assert clock.when(None) == "—"
     assert clock.day(date(2026, 12, 24)) == "12월 24일" and clock.day(date(2027, 1, 2)) == "2027년 1월 2일"
     assert LocalClock.of("America/New_York", "xx", NOW).lang == "ko"
+
+
+def test_printed_times_leave_out_the_reports_year_only() -> None:
+    from dolbom.timefmt import printed
+
+    assert printed(NOW, NEW_YORK, "ko", year_of=2026) == "12월 3일 10:00 EST"
+    assert printed(NOW, AUCKLAND, "ko", year_of=2026) == "12월 4일 04:00 NZDT"
+    assert printed(NOW, NEW_YORK, "en", year_of=2025) == "3 Dec 2026 10:00 EST"

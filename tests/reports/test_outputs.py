@@ -112,7 +112,7 @@ def test_summary_pdf(db: psycopg.Connection, known: KnownRegion, tmp_path: Path)
     page = _pdf_page_png(pdf, tmp_path)
     assert (page[..., :3].mean(axis=-1) < 0.5).mean() > 0.01
     text = _pdf_text(pdf, tmp_path)
-    assert "김영희" in text and "수축기 혈압" in text and "낙상" in text
+    assert "김영희" in text and "혈압 (mmHg)" in text and "수축기" in text and "낙상" in text
 
 
 def test_korean_font_comes_from_a_python_package() -> None:
