@@ -22,6 +22,8 @@ from tests.api.conftest import PASSWORD, LiveServer, World, open_alert
 from tests.factories import make_device
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+# An inbox action is sent after its 5 s undo window (api/web/static/inbox.js), then shown.
+UNDO_WAIT_MS = 10_000
 SCREENS = Path(tempfile.gettempdir()) / "dolbom-browser"  # the CSP walk's screenshots, out of git
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 # Every CSP violation a page causes, recorded as it happens (an init script is not subject to
@@ -115,13 +117,13 @@ def test_care_worker_morning(browser: object, live_server: LiveServer, world: Wo
     page.screenshot(path=str(ARTIFACTS / "inbox_critical_live.png"), full_page=True)
 
     card.locator("button.ack").click()
-    expect(card).to_have_class("alert sev-critical st-acknowledged")
+    expect(card).to_have_class("alert sev-critical st-acknowledged", timeout=UNDO_WAIT_MS)
     card.locator("button.resolve-open").click()
     card.locator("textarea[name=note]").fill("Visited; bruised knee, no fracture signs")
     card.locator("select[name=outcome]").select_option("visited")
     page.screenshot(path=str(ARTIFACTS / "inbox_resolving.png"), full_page=True)
     card.locator("button.resolve-save").click()
-    expect(card).to_have_count(0)
+    expect(card).to_have_count(0, timeout=UNDO_WAIT_MS)
 
     page.set_viewport_size({"width": 1100, "height": 900})
     page.goto(f"{live_server.url}/app/enrollees/{eid}?days=30")
@@ -231,7 +233,8 @@ def test_every_page_works_under_the_csp(browser: object, live_server: LiveServer
     watch.screens("inbox")
     watch.assert_clean("inbox")
     page.locator(f"#alert-{alert_id} button.ack").click()  # fetch() allowed (connect-src)
-    expect(page.locator(f"#alert-{alert_id}")).to_have_class("alert sev-critical st-acknowledged")
+    expect(page.locator(f"#alert-{alert_id}")).to_have_class("alert sev-critical st-acknowledged",
+                                                            timeout=UNDO_WAIT_MS)
     watch.assert_clean("inbox, acknowledged")
 
     page.goto(f"{live_server.url}/app/enrollees/{eid}?days=30")
