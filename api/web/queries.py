@@ -56,7 +56,7 @@ CARE_WORKER_NAME: Final = "SELECT username, display_name FROM users WHERE id = %
 # them, and key events, over the page's window; contacts come from api.contacts.service.
 
 TIMELINE_ALERTS: Final = """
-SELECT a.id, a.kind, a.severity, a.status, a.summary, a.opened_at, a.outcome
+SELECT a.id, a.kind, a.severity, a.status, a.summary, a.evidence, a.opened_at, a.outcome
 FROM alerts a
 WHERE a.enrollee_id = %(enrollee_id)s AND a.opened_at >= %(from)s AND a.opened_at < %(to)s
 ORDER BY a.opened_at DESC, a.id DESC

@@ -2,8 +2,9 @@
 about them (with who and the note), contacts with the person (``api.contacts``) and key
 events (falls, SOS, a door at night, a missed medication), as one list, newest first.
 
-Pure: rows in, entries out, every time by ``dolbom.timefmt`` and every word from the page's
-catalogue (``api.web.i18n``), so the Korean page reads Korean.
+Pure: rows in, entries out, every time by ``dolbom.timefmt``, every word from the page's
+catalogue (``api.web.i18n``) and an alert's summary rendered in the page's language from its
+evidence (``dolbom.summaries``), so the Korean page reads Korean.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from api.contacts.models import Contact
+from dolbom.summaries import summary
 from dolbom.timefmt import LocalClock
 from dolbom.wire import EVENT_BY_CODE
 
@@ -47,7 +49,9 @@ def _alert_entries(alerts: Iterable[Mapping[str, Any]], text: Mapping[str, str],
     for a in alerts:
         yield Entry(a["opened_at"], "alert", clock.when(a["opened_at"]),
                     f"{text['tl_opened']}: {_label(text, 'kind_', a['kind'])}",
-                    text=a["summary"], severity=a["severity"], alert_id=a["id"],
+                    text=summary(a["kind"], a["severity"], a["evidence"], lang=clock.lang, zone=clock.zone,
+                                 now=clock.now, stored=a["summary"]),
+                    severity=a["severity"], alert_id=a["id"],
                     facts=(f"{text['status']}: {_label(text, 'st_', a['status'])}",))
 
 

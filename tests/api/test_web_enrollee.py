@@ -92,7 +92,10 @@ def new_yorker(world: World, db: psycopg.Connection) -> dict[str, object]:
         make_reading(db, scale, "weight", now - timedelta(days=day, hours=-1), weight)
     alert = open_alert(db, eid, kind="fall", severity="critical", summary="Fall detected by the wrist band")
     opened = now - timedelta(days=2, hours=5)
-    db.execute("UPDATE alerts SET opened_at = %s WHERE id = %s", (opened, alert.alert_id))
+    evidence = {"event_type": "fall", "event_ts": (opened - timedelta(minutes=1)).isoformat(),
+                "device_id": "w-a1", "device_kind": "wearable", "room": None}  # as ingest writes it
+    db.execute("UPDATE alerts SET opened_at = %s, evidence = %s WHERE id = %s",
+               (opened, json.dumps(evidence), alert.alert_id))
     db.execute("UPDATE alert_actions SET at = %s WHERE alert_id = %s", (opened, alert.alert_id))
     resolved = opened + timedelta(minutes=40)
     db.execute("UPDATE alerts SET status = 'resolved', resolved_at = %s, resolved_by = %s, outcome = 'called'"
@@ -194,6 +197,10 @@ def test_timeline_shows_contacts_alerts_their_notes_and_key_events(
                    "밤에 문 열림", "문 열림 감지기 · 현관", "cw_a1"):
         assert needle in timeline, needle
     assert timeline.count("밤에 문 열림") == 1  # the door at 13:00 is not a key event
+    # The alert's summary in Korean from its evidence (dolbom.summaries), its time New York's.
+    fell = when(new_yorker["opened"] - timedelta(minutes=1), NEW_YORK, "ko", now=datetime.now(UTC))
+    assert f"손목 밴드에서 낙상 감지 ({fell}): 바로 전화하거나 방문하세요" in timeline
+    assert "Fall detected" not in timeline
     # Newest first: the contact (yesterday) before the resolution (two days ago) before the fall.
     assert timeline.index("Home visit") < timeline.index("Called her daughter") < timeline.index("낙상 감지")
 
