@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Final
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, model_validator
 
 from api.fields import Note
 from dolbom.alerts import AlertKind, AlertStatus, Severity
 from dolbom.jsonsafe import SHOWN_DEPTH, TooDeep, nesting, shown
+from dolbom.rules import enrollee_zone
+from dolbom.summaries import summaries
 
 
 def _showable(evidence: Any) -> Any:
@@ -37,6 +40,29 @@ class Outcome(StrEnum):
     OTHER = "other"
 
 
+class SummaryText(BaseModel):
+    """The alert's summary for people, in Korean and in English."""
+
+    ko: str
+    en: str
+
+
+def summary_text(alert: Mapping[str, Any], now: datetime | None = None) -> dict[str, str]:
+    """``summary_text`` of an alert row: rendered from its evidence by ``dolbom.summaries`` in
+    its enrollee's zone (the row's ``enrollee_timezone``; Asia/Seoul when the row has none) as
+    of ``now`` (default: the current time), with the stored ``summary`` as the English
+    fallback. Never raises."""
+    return summaries(
+        alert.get("kind", ""), alert.get("severity", ""), alert.get("evidence"),
+        zone=enrollee_zone(alert.get("enrollee_timezone")), now=now or datetime.now(UTC),
+        stored=alert.get("summary"))
+
+
+def with_summary_text(alert: Mapping[str, Any], now: datetime | None = None) -> dict[str, Any]:
+    """The alert row with its ``summary_text`` (the lists and the stream send rows as they are)."""
+    return {**alert, "summary_text": summary_text(alert, now)}
+
+
 class Alert(BaseModel):
     id: int
     enrollee_id: int
@@ -44,7 +70,10 @@ class Alert(BaseModel):
     kind: str
     severity: str
     status: str
-    summary: str
+    summary: str = Field(description="as stored, in English (kept for clients that read it)")
+    summary_text: SummaryText = Field(
+        description="what people read, in Korean and English, rendered from `evidence` when "
+                    "the alert is sent, times in the enrollee's timezone")
     evidence: Annotated[dict[str, Any], BeforeValidator(_showable)]
     source: str
     occurrences: int
@@ -58,6 +87,14 @@ class Alert(BaseModel):
     resolved_by: int | None
     outcome: str | None
     snoozed_until: datetime | None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _localized(cls, data: Any) -> Any:
+        """A row without ``summary_text`` gets it (an action's answer, the inbox's cards)."""
+        if isinstance(data, Mapping) and "summary_text" not in data:
+            return with_summary_text(data)
+        return data
 
 
 class AcknowledgeIn(BaseModel):

@@ -9,14 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from psycopg import AsyncConnection, sql
 from psycopg.rows import DictRow
 
 from api.alerts import queries
-from api.alerts.models import TRAIL_ACTIONS, Alert, AlertAction, AlertFilters, InboxAlert
+from api.alerts.models import (
+    TRAIL_ACTIONS,
+    Alert,
+    AlertAction,
+    AlertFilters,
+    InboxAlert,
+    with_summary_text,
+)
 from api.audit.service import audited, record
 from api.contacts.models import CHANNEL_OF_OUTCOME
 from api.contacts.service import record_contact
@@ -57,7 +64,8 @@ async def list_alerts(
     query, params = audited(query, params, principal, "list_alerts", enrollee_id=enrollee_id,
                             resource="alerts", client_addr=client_addr, detail={"filters": filters})
     rows = await (await conn.execute(query, params)).fetchall()
-    return page(list(rows), limit, lambda alert: {"id": alert["id"]})
+    now = datetime.now(UTC)
+    return page([with_summary_text(row, now) for row in rows], limit, lambda alert: {"id": alert["id"]})
 
 
 def name_pattern(text: str) -> str:

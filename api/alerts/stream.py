@@ -29,7 +29,7 @@ import psycopg
 from psycopg import AsyncConnection, sql
 from psycopg.rows import DictRow
 
-from api.alerts.models import Alert
+from api.alerts.models import Alert, with_summary_text
 from api.db import Pool
 from api.jsonresp import dumps, pick
 from api.principal import Principal, enrollee_scope, may_see
@@ -53,8 +53,10 @@ ALERT_FIELDS = tuple(Alert.model_fields)
 
 
 def frame(change_id: int, row: Mapping[str, Any]) -> bytes:
-    """One SSE message: ``id``, ``event: alert`` and the alert object (as in GET /v1/alerts)."""
-    return b"id: %d\nevent: alert\ndata: %s\n\n" % (change_id, dumps(pick(row, ALERT_FIELDS)))
+    """One SSE message: ``id``, ``event: alert`` and the alert object (as in GET /v1/alerts,
+    its ``summary_text`` rendered now)."""
+    alert = pick(with_summary_text(row), ALERT_FIELDS)
+    return b"id: %d\nevent: alert\ndata: %s\n\n" % (change_id, dumps(alert))
 
 
 @dataclass(eq=False)

@@ -1,14 +1,18 @@
 """The worklist's sentences in Korean and English, in one catalogue (alert kinds' labels come
-from ``dolbom.alerts.KIND_LABELS``). Dates and times are shown in the enrollee's timezone.
-A key without both languages is a test failure (tests/api/test_worklist.py)."""
+from ``dolbom.alerts.KIND_LABELS``, alert summaries from ``dolbom.summaries``). Dates and
+times are shown in the enrollee's timezone. A key without both languages is a test failure
+(tests/api/test_worklist.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, tzinfo
-from typing import Final
+from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 from api.worklist.models import Lang
 from dolbom.alerts import kind_label
+from dolbom.summaries import summary
 
 LANGS: Final[tuple[Lang, ...]] = ("ko", "en")
 DEFAULT_LANG: Final[Lang] = "ko"
@@ -17,6 +21,8 @@ DEFAULT_LANG: Final[Lang] = "ko"
 SENTENCES: Final[dict[str, tuple[str, str]]] = {
     "open_alert": ("{kind} 알림 ({severity}, {status}): {since}부터",
                    "{kind} alert ({severity}, {status}) since {since}"),
+    "open_alert_summary": ("{kind} 알림 ({severity}, {status}): {since}부터 — {summary}",
+                           "{kind} alert ({severity}, {status}) since {since} — {summary}"),
     "not_measured": ("{metric} 측정 없음: {first}, {last} (마지막 측정 {last_at})",
                      "No {metric} reading on {first} or {last} (last {last_at})"),
     "not_measured_none": ("{metric} 측정 없음: {first}, {last} (최근 {days}일 동안 없음)",
@@ -84,6 +90,24 @@ def time_text(instant: datetime, zone: tzinfo, lang: Lang, *, near: date) -> str
 
 def say(key: str, lang: Lang, **fields: object) -> str:
     return _pick(SENTENCES[key], lang).format(**fields)
+
+
+def open_alert(alert: Mapping[str, Any], zone: ZoneInfo, lang: Lang, *, near: date,
+               now: datetime) -> str:
+    """An open alert's sentence: its kind, severity, status and since when, and, when the
+    alert comes with its ``evidence`` (and stored ``summary``), what it says in ``lang``
+    (``dolbom.summaries``, times in ``zone`` as of ``now``)."""
+    opened = alert["opened_at"]
+    fields = {"kind": alert_kind(alert["kind"], lang),
+              "severity": label(SEVERITY_LABELS, alert["severity"], lang),
+              "status": label(STATUS_LABELS, alert["status"], lang),
+              "since": time_text(opened if isinstance(opened, datetime) else datetime.fromisoformat(opened),
+                                 zone, lang, near=near)}
+    if "evidence" not in alert:
+        return say("open_alert", lang, **fields)
+    said = summary(alert["kind"], alert["severity"], alert["evidence"], lang=lang, zone=zone, now=now,
+                   stored=alert.get("summary"))
+    return say("open_alert_summary", lang, summary=said, **fields)
 
 
 def pick_lang(lang: str | None, accept_language: str | None) -> Lang:

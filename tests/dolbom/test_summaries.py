@@ -110,7 +110,7 @@ def _clock(now: datetime) -> Iterator[Sample]:
         has_speaker=np.array([True]), has_continuous=np.array([True]), last_data_ts=np.array([t - 600]),
         last_activity_ts=np.array([t - 5 * 3600]), last_door_ts=np.array([np.nan]),
         last_checkin_ts=np.array([t - 3600]), last_answered_ts=np.array([t - 80 * 3600]),
-        unanswered_in_row=np.array([3]), wake_h=7 * one, sleep_h=23.5 * one, gap_p90_h=2.0 * one)
+        unanswered_in_row=np.array([3]), wake_h=0 * one, sleep_h=24 * one, gap_p90_h=2.0 * one)
     silent = replace(state, last_data_ts=np.array([t - 20 * 3600]))
     devices = clock.DeviceState(
         enrollee=np.array([0, 0, 0]), device_id=["w-1", "d-1", "m-1"],
@@ -120,8 +120,11 @@ def _clock(now: datetime) -> Iterator[Sample]:
     found = [*clock.inactivity(state, t)[0], *clock.no_data(silent, t)[0],
              *clock.missed_checkins(state, t)[0], *clock.devices(devices, state, t)[0],
              *clock.devices(devices, state, t)[1]]
-    # night doors at 02:41 and 03:12 Seoul time, the night before ``now``
-    night = datetime(2026, 12, 3, 2, 41, tzinfo=SEOUL).timestamp()
+    # night doors at 02:41 and 03:12 Seoul time, the last night before ``now`` (awake all day:
+    # inactivity fires whenever ``now`` is)
+    local = now.astimezone(SEOUL)
+    day = local.date() if local.hour >= 4 else local.date() - timedelta(days=1)
+    night = datetime(day.year, day.month, day.day, 2, 41, tzinfo=SEOUL).timestamp()
     doors = np.array([night, night + 31 * 60])
     found += clock.night_wandering(np.array([7, 7]), doors, np.full(2, offset), np.full(2, 0.05),
                                    np.full(2, 28))
