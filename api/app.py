@@ -36,6 +36,7 @@ from api.responses import document_common_errors
 from api.security.limiter import LoginLimiter
 from api.security.tokens import Tokens
 from api.users.views import router as users_router
+from api.web import errors as web_errors
 from api.web.csrf import CookieOriginGuard
 from api.web.views import router as web_router
 from api.worklist.views import router as worklist_router
@@ -76,7 +77,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.login_limiter = LoginLimiter()
     app.state.tokens = Tokens.from_settings(settings)  # refuses to start without a usable secret
     app.state.metrics = ApiMetrics()
-    errors.install(app)
+    errors.install(app, pages=web_errors.PAGES)  # under /app an error is a page
     for router in (auth_router, alerts_router, enrollees_router, readings_router, devices_router,
                    admin_router, users_router, audit_router, reports_router, metrics_router,
                    web_router, docs_router):

@@ -2,18 +2,23 @@
 
 Services raise these; ``install`` maps them (and database and validation errors caused by
 bad input) to ``{"detail": ...}`` with the right status, so no bad input ever answers 500; a
-database that is down, read-only or full answers 503 with ``Retry-After``.
+database that is down, read-only or full answers 503 with ``Retry-After``. Under ``/app`` the
+same status is answered as a page (``api.web.errors``: HTML, and 401 a redirect to the login).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 import psycopg
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dolbom.errors import DolbomError
 from reports.errors import BadPeriod, ReportError, UnknownEnrollee, UnknownRegion, UnknownStoredReport
@@ -138,16 +143,49 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return error_response(500, "internal error")
 
 
-def install(app: FastAPI) -> None:
-    """Register every error mapping on ``app``."""
-    app.add_exception_handler(LoginRequired, _login_required)
-    app.add_exception_handler(ApiError, _api_error)
-    app.add_exception_handler(ReportError, _report_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(psycopg.errors.DataError, _data_error)
-    app.add_exception_handler(psycopg.OperationalError, _database_refused)
-    app.add_exception_handler(psycopg.errors.ReadOnlySqlTransaction, _database_refused)
-    app.add_exception_handler(Exception, _unexpected)
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """An unknown path or method: FastAPI's own JSON answer (registered here so that a page's
+    is a page)."""
+    assert isinstance(exc, StarletteHTTPException)
+    return await http_exception_handler(request, exc)
+
+
+class PageErrors(Protocol):
+    """How the web app answers an error on one of its pages (``api.web.errors.PAGES``): the
+    status is decided here, the page there."""
+
+    def covers(self, request: Request) -> bool: ...
+
+    async def answer(self, request: Request, exc: Exception, api_answer: Response) -> Response: ...
+
+
+Handler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+def _or_page(handler: Handler, pages: PageErrors) -> Handler:
+    async def answer(request: Request, exc: Exception) -> Response:
+        response = await handler(request, exc)
+        return await pages.answer(request, exc, response) if pages.covers(request) else response
+
+    return answer
+
+
+def install(app: FastAPI, pages: PageErrors | None = None) -> None:
+    """Register every error mapping on ``app``; with ``pages``, an error of a web page is
+    answered as a page (unknown paths included: Starlette's 404 and 405)."""
+    handlers: tuple[tuple[type[Exception], Handler], ...] = (
+        (LoginRequired, _login_required),
+        (ApiError, _api_error),
+        (ReportError, _report_error),
+        (RequestValidationError, _validation_error),
+        (psycopg.errors.DataError, _data_error),
+        (psycopg.OperationalError, _database_refused),
+        (psycopg.errors.ReadOnlySqlTransaction, _database_refused),
+        (StarletteHTTPException, _http_error),
+        (Exception, _unexpected),
+    )
+    for kind, handler in handlers:
+        app.add_exception_handler(kind, handler if pages is None else _or_page(handler, pages))
 
 
 class LoginRequired(ApiError):

@@ -246,6 +246,24 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "action_failed": ("저장하지 못했습니다", "Could not save"),
     "more_critical": ("외 {n}건", "+{n} more"),
     "dismiss": ("닫기", "Dismiss"),
+    # --- the menu, the caseload ("My enrollees"), today's worklist and the error pages
+    # (issue 14; api/web/pages/caseload.py, worklist.py, api/web/errors.py).
+    "nav_menu": ("메뉴", "Menu"),
+    "nav_today": ("오늘 할 일", "Today"),
+    "nav_caseload": ("내 대상자", "My enrollees"),
+    "nav_regions": ("지역 목록", "Regions"),
+    "err_bad_request": ("요청을 처리할 수 없습니다", "This request cannot be handled"),
+    "err_too_large": ("보낸 내용이 너무 큽니다", "What was sent is too large"),
+    "err_too_many": ("요청이 너무 많습니다. 잠시 후 다시 시도하세요", "Too many requests; try again shortly"),
+    "err_unavailable": ("잠시 서비스를 쓸 수 없습니다. 곧 다시 시도하세요",
+                        "The service is unavailable for a moment; try again shortly"),
+    "err_other": ("문제가 생겼습니다", "Something went wrong"),
+    "err_hint": ("위 메뉴에서 다른 페이지로 이동하세요", "Use the menu above to go on"),
+    "not_found_hint": ("주소가 잘못되었거나, 볼 수 없는 대상자입니다",
+                       "The address is wrong, or this is not someone you may see"),
+    "forbidden_hint": ("담당자나 센터 직원에게 문의하세요", "Ask your centre's staff for access"),
+    "err_other_hint": ("잠시 후 다시 시도하세요. 계속되면 관리자에게 알려 주세요",
+                       "Try again shortly; if it goes on, tell your administrator"),
 }
 # Alert kinds from the one catalogue (dolbom.alerts.KIND_LABELS).
 TEXT.update({f"kind_{kind.value}": pair for kind, pair in KIND_LABELS.items()})
