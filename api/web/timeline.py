@@ -38,10 +38,14 @@ class Entry:
     order: int = 0  # among entries at the same instant: the later step first
 
 
-def _label(text: Mapping[str, str], prefix: str, value: str | None) -> str:
+def _label(text: Mapping[str, str], prefix: str, value: str | None, *others: str) -> str:
+    """``value``'s catalogue label under ``prefix`` (then each of ``others``), else as stored."""
     if not value:
         return ""
-    return text.get(prefix + value, value)
+    for key in (prefix, *others):
+        if key + value in text:
+            return text[key + value]
+    return value
 
 
 def _alert_entries(alerts: Iterable[Mapping[str, Any]], text: Mapping[str, str],
@@ -70,7 +74,9 @@ def _contact_entries(contacts: Iterable[Contact], text: Mapping[str, str],
     for c in contacts:
         facts: list[str] = []
         if c.outcome:
-            facts.append(_label(text, "co_", c.outcome))
+            # The form's outcomes, or an alert's when its resolution wrote the contact
+            # (called, visited: api.contacts.models.CHANNEL_OF_OUTCOME).
+            facts.append(_label(text, "co_", c.outcome, "out_"))
         if c.follow_up:
             facts.append(f"{text['follow_up']} {clock.day(c.follow_up)}")
         yield Entry(c.at, "contact", clock.when(c.at),

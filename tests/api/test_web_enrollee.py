@@ -106,6 +106,8 @@ def new_yorker(world: World, db: psycopg.Connection) -> dict[str, object]:
     contacted = now - timedelta(days=1, hours=3)
     make_contact(db, eid, at=contacted, user_id=world.ids["cw_a1"], channel="visit",
                  note="Home visit: swollen ankles, weighed together")
+    # A resolution as "visited" writes its contact with that outcome.
+    db.execute("UPDATE contacts SET outcome = 'visited' WHERE enrollee_id = %s", (eid,))
     fall_at = now - timedelta(days=3)
     db.execute("INSERT INTO events (device, enrollee_id, type, ts) VALUES (%s, %s, 2, %s)",
                (world.devices["a1"][0], eid, fall_at))
@@ -192,7 +194,7 @@ def test_timeline_shows_contacts_alerts_their_notes_and_key_events(
 ) -> None:
     text = visible_text(_page(client, world, new_yorker["eid"], "ko"))
     timeline = text[text.index("타임라인"):text.index("하루 활동")]
-    for needle in ("연락: 방문", "Home visit: swollen ankles", "알림 종료: 낙상",
+    for needle in ("연락: 방문", "Home visit: swollen ankles", "방문함", "알림 종료: 낙상",
                    "Called her daughter; she is fine", "전화함", "알림 발생: 낙상", "상태: 종료", "낙상 감지",
                    "밤에 문 열림", "문 열림 감지기 · 현관", "cw_a1"):
         assert needle in timeline, needle
