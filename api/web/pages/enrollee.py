@@ -188,6 +188,7 @@ async def enrollee_page(
         "steps_svg": charts.heatmap(day_list, steps, text["steps"], clock, text) if steps else None,
         "devices": device_lines(await devices_of(conn, enrollee_id), end), "timeline": entries,
         "channels": CHANNELS, "outcomes": CONTACT_OUTCOMES, "summaries": summary_periods(clock),
+        "local_today": local_today.isoformat(),  # a follow-up is not before the contact's day
         "page_data": script_json({"enrollee_id": enrollee_id, "zone": clock.zone.key,
                                   "zone_label": clock.label, "lang": lang,
                                   "text": {k: text[k] for k in (
