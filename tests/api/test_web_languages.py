@@ -40,16 +40,13 @@ BUTTON_TYPES = frozenset({"submit", "button", "reset"})
 CODE = re.compile(r"[a-z0-9_.:/+\-]*|\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?")
 PAGES = ("/app", "/app?status=resolved", "/app/worklist", "/app/enrollees", "/app/enrollees/{seoul}",
          "/app/enrollees/{auckland}")
-# Known, each a one-line change in a page another engineer owns; strict, so the test says
-# when it is fixed and the mark must go.
+# Known, a one-line change in a page another engineer owns; strict, so the test says when it
+# is fixed and the mark must go.
 _INBOX_SUMMARY = pytest.mark.xfail(strict=True, reason=(
     "the inbox card shows the stored English summary: inbox_card.html {{ a.summary }} -> "
     "{{ a.summary_text[lang] }}"))
-_CONTACT_OUTCOME = pytest.mark.xfail(strict=True, reason=(
-    "the timeline shows a resolve's contact outcome ('called', 'visited') as its code: "
-    "api/web/timeline.py labels contact outcomes by co_ only, not out_"))
-KOREAN_PAGES = [pytest.param(p, marks=_INBOX_SUMMARY) if p.startswith("/app?") or p == "/app"
-                else pytest.param(p, marks=_CONTACT_OUTCOME) if "{" in p else p for p in PAGES]
+KOREAN_PAGES = [pytest.param(p, marks=_INBOX_SUMMARY) if p.startswith("/app?") or p == "/app" else p
+                for p in PAGES]
 
 
 class _Visible(HTMLParser):
