@@ -11,8 +11,9 @@ year::
     2025년 12월 3일 08:15 KST / 3 Dec 2025 08:15 KST  another year
 
 A printed report has no "today" (it is read days later): ``now=None`` always gives the date
-with its year; ``printed`` leaves out the year the report's heading already gives. Pure: the caller passes ``now``. The month names are spelt here rather than by
-the C locale, so a server's locale never changes a page. A browser formats the same way from
+with its year; ``printed`` leaves out the year the report's heading already gives. Pure: the
+caller passes ``now``. The month names are spelt here rather than by the C locale, so a
+server's locale never changes a page. A browser formats the same way from
 ``api/web/static/enrollee.js`` (``Intl.DateTimeFormat`` with the zone, and this module's
 label for the zone).
 """
