@@ -117,3 +117,10 @@ def set_device_times(
         conn.execute("UPDATE devices SET created_at = %s WHERE id = %s", (created_at, device))
     if last_seen is not None:
         conn.execute("UPDATE devices SET last_seen = %s WHERE id = %s", (last_seen, device))
+
+
+# The caseload and worklist pages (issue 14): how to reach the person.
+
+
+def set_enrollee_phone(conn: psycopg.Connection, enrollee_id: int, phone: str | None) -> None:
+    conn.execute("UPDATE enrollees SET phone = %s WHERE id = %s", (phone, enrollee_id))

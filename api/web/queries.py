@@ -98,3 +98,80 @@ WHERE {scope} AND e.active
 ORDER BY e.name, e.id
 LIMIT %(limit)s
 """
+
+# --- the caseload ("My enrollees", issue 14): the caller's enrollees at a glance, in one
+# statement after one that reads their timezones ({scope}: the caller's predicate on ``e``).
+# Per enrollee, by index only: for each measurement that matters (``needs``: the conditions'
+# measurements of dolbom.rules.CONDITION_MEASUREMENTS, shown for whoever has the condition or
+# the device that takes it) the newest reading within %(since)s from each device of that
+# kind, backwards on readings (device, metric, ts), and for blood pressure the diastolic of
+# the same measurement; the steps since the start of their local day (``zones``, from
+# Python: dolbom.rules.enrollee_zone); open alerts (alerts_one_active_idx) with the worst
+# severity (its position in %(severities)s, worst first); the newest contact
+# (contacts_enrollee_at_idx).
+
+CASELOAD_ZONES: Final = """
+SELECT DISTINCT e.timezone FROM enrollees e
+WHERE {scope} AND e.active AND (%(region_id)s::int IS NULL OR e.region_id = %(region_id)s)
+"""
+
+CASELOAD: Final = """
+WITH zones AS (
+    SELECT * FROM unnest(%(zone_names)s::text[], %(today_starts)s::timestamptz[]) AS z(name, today_start)
+), needs AS (
+    SELECT * FROM unnest(%(need_conditions)s::text[], %(need_metrics)s::smallint[],
+                         %(need_kinds)s::text[]) AS n(condition, metric, kind)
+)
+SELECT e.id, e.name, e.birth_year, e.sex, e.phone, e.timezone, e.conditions, e.region_id,
+       r.name AS region_name, u.username AS care_worker,
+       (SELECT jsonb_agg(jsonb_build_object(
+                   'metric', n.metric, 'needed', n.condition = ANY(e.conditions),
+                   'ts', m.ts, 'value', m.value, 'diastolic', m.diastolic) ORDER BY n.condition)
+        FROM needs n
+        LEFT JOIN LATERAL (
+            SELECT last.ts, last.value,
+                   CASE WHEN n.metric = %(systolic)s THEN (
+                       SELECT dia.value FROM readings dia
+                       WHERE dia.device = last.device AND dia.metric = %(diastolic)s
+                         AND dia.ts = last.ts) END AS diastolic
+            FROM devices d
+            CROSS JOIN LATERAL (
+                SELECT x.device, x.ts, x.value FROM readings x
+                WHERE x.device = d.id AND x.metric = n.metric AND x.ts >= %(since)s
+                ORDER BY x.ts DESC LIMIT 1) last
+            WHERE d.enrollee_id = e.id AND d.kind = n.kind
+            ORDER BY last.ts DESC LIMIT 1) m ON true
+        WHERE n.condition = ANY(e.conditions)
+           OR EXISTS (SELECT 1 FROM devices d WHERE d.enrollee_id = e.id AND d.kind = n.kind
+                        AND d.removed_at IS NULL)) AS readings,
+       EXISTS (SELECT 1 FROM devices d WHERE d.enrollee_id = e.id AND d.kind = 'wearable'
+                 AND d.removed_at IS NULL) AS has_wearable,
+       (SELECT sum(s.value) FROM devices d JOIN readings s ON s.device = d.id
+        WHERE d.enrollee_id = e.id AND s.metric = %(steps)s AND s.ts >= z.today_start) AS steps_today,
+       z.today_start,
+       a.open_alerts, (%(severities)s::text[])[a.worst] AS worst_severity,
+       c.channel AS contact_channel, c.at AS contact_at, c.username AS contact_by
+FROM enrollees e
+JOIN zones z ON z.name = e.timezone
+JOIN regions r ON r.id = e.region_id
+LEFT JOIN users u ON u.id = e.care_worker_id
+LEFT JOIN LATERAL (
+    SELECT count(*) AS open_alerts, min(array_position(%(severities)s::text[], al.severity)) AS worst
+    FROM alerts al WHERE al.enrollee_id = e.id AND al.status <> 'resolved') a ON true
+LEFT JOIN LATERAL (
+    SELECT ct.channel, ct.at, cu.username FROM contacts ct LEFT JOIN users cu ON cu.id = ct.user_id
+    WHERE ct.enrollee_id = e.id ORDER BY ct.at DESC, ct.id DESC LIMIT 1) c ON true
+WHERE {scope} AND e.active
+  AND (%(region_id)s::int IS NULL OR e.region_id = %(region_id)s)
+  AND (%(name)s::text IS NULL OR e.name ILIKE %(name)s ESCAPE '\\')
+ORDER BY e.name, e.id
+LIMIT %(limit)s
+"""
+
+# The regions an admin picks from (region_scope on ``id``), with their active enrollees.
+REGIONS: Final = """
+SELECT r.id, r.name, r.timezone,
+       (SELECT count(*) FROM enrollees e WHERE e.region_id = r.id AND e.active) AS enrollees
+FROM regions r WHERE {scope}
+ORDER BY r.name, r.id
+"""
