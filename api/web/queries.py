@@ -175,3 +175,15 @@ SELECT r.id, r.name, r.timezone,
 FROM regions r WHERE {scope}
 ORDER BY r.name, r.id
 """
+
+# --- the worklist page (issue 14): who the items of api.worklist.service are, how to call
+# them, and their newest contact (to show an item already done today).
+WORKLIST_PEOPLE: Final = """
+SELECT e.id, e.name, e.birth_year, e.sex, e.phone, e.timezone,
+       c.channel AS contact_channel, c.at AS contact_at
+FROM enrollees e
+LEFT JOIN LATERAL (
+    SELECT ct.channel, ct.at FROM contacts ct
+    WHERE ct.enrollee_id = e.id ORDER BY ct.at DESC, ct.id DESC LIMIT 1) c ON true
+WHERE e.id = ANY(%(enrollee_ids)s::int[]) AND {scope}
+"""

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.web.pages import auth, caseload, enrollee, inbox, region
+from api.web.pages import auth, caseload, enrollee, inbox, region, worklist
 from api.web.pages.enrollee import DeviceLine, device_lines
 
 router = APIRouter()
-for page in (auth, inbox, enrollee, region, caseload):
+for page in (auth, inbox, enrollee, region, caseload, worklist):
     router.include_router(page.router, include_in_schema=False)
 
 __all__ = ["DeviceLine", "device_lines", "router"]
