@@ -67,6 +67,8 @@ class Alert(BaseModel):
     id: int
     enrollee_id: int
     enrollee_name: str
+    enrollee_timezone: str | None = Field(
+        None, description="the enrollee's IANA timezone, in which people read the alert's times")
     kind: str
     severity: str
     status: str
@@ -162,7 +164,7 @@ class InboxAlert(Alert):
     """An alert as the inbox shows it: with its enrollee's timezone, the names of who
     acknowledged and resolved it, and its trail (``TRAIL_ACTIONS``)."""
 
-    enrollee_timezone: str
+    enrollee_timezone: str | None = None
     acknowledged_by_name: str | None = None
     resolved_by_name: str | None = None
     trail: list[AlertAction] = []

@@ -29,10 +29,8 @@ ORDER BY a.id DESC
 LIMIT %(limit)s
 """
 
-# What the inbox shows besides the alert: the enrollee's timezone and who acknowledged and
-# resolved it (display name, else username).
+# What the inbox shows besides the alert: who acknowledged and resolved it (display name, else username).
 _INBOX_COLUMNS: Final = COLUMNS + """,
-e.timezone AS enrollee_timezone,
 (SELECT coalesce(u.display_name, u.username) FROM users u WHERE u.id = a.acknowledged_by)
     AS acknowledged_by_name,
 (SELECT coalesce(u.display_name, u.username) FROM users u WHERE u.id = a.resolved_by)

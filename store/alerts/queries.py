@@ -11,7 +11,8 @@ from typing import Final
 COLUMNS: Final = """
 a.id, a.enrollee_id, e.name AS enrollee_name, a.kind, a.severity, a.status, a.summary,
 a.evidence, a.source, a.occurrences, a.onset_at, a.last_seen_at, a.opened_at, a.updated_at,
-a.acknowledged_at, a.acknowledged_by, a.resolved_at, a.resolved_by, a.outcome, a.snoozed_until
+a.acknowledged_at, a.acknowledged_by, a.resolved_at, a.resolved_by, a.outcome, a.snoozed_until,
+e.timezone AS enrollee_timezone
 """
 
 # Severity order in SQL: a repeat never lowers an alert's severity.

@@ -151,7 +151,7 @@ def page_url(filters: AlertFilters, **changes: str | None) -> str:
 def _script_alert(alert: InboxAlert) -> dict[str, Any]:
     """What the script needs of an alert to filter, order and announce (as in a frame)."""
     return alert.model_dump(mode="json", include={
-        "id", "enrollee_id", "enrollee_name", "kind", "severity", "status", "summary",
+        "id", "enrollee_id", "enrollee_name", "kind", "severity", "status", "summary", "summary_text",
         "opened_at", "updated_at", "snoozed_until"})
 
 
@@ -159,7 +159,7 @@ def _card_context(request: Request, user: Principal, now: datetime) -> dict[str,
     """What the card macro calls: each alert's clock in its enrollee's zone, its snoozes."""
     lang = page_lang(request)
     text = translator(lang)
-    clocks: dict[str, LocalClock] = {}
+    clocks: dict[str | None, LocalClock] = {}
 
     def clock(alert: InboxAlert) -> LocalClock:
         zone = alert.enrollee_timezone

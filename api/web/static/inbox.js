@@ -129,7 +129,7 @@
     if (!ids.length) { banner.hidden = true; delete banner.dataset.id; return; }
     const a = critical.get(ids[ids.length - 1]);
     const more = ids.length > 1 ? ` (${fmt(T.more_critical, { n: ids.length - 1 })})` : "";
-    bannerText.textContent = `${T.new_critical}: ${T["kind_" + a.kind] || a.kind} · ${a.enrollee_name} · ${a.summary}${more}`;
+    bannerText.textContent = `${T.new_critical}: ${T["kind_" + a.kind] || a.kind} · ${a.enrollee_name} · ${(a.summary_text || {})[document.documentElement.lang] || a.summary}${more}`;
     banner.dataset.id = a.id;
     banner.hidden = false;
   }
