@@ -54,6 +54,27 @@ def test_web_login_logout_and_language(client: TestClient, world: World) -> None
     assert client.get("/app", follow_redirects=False).status_code == 303
 
 
+def test_login_returns_to_the_page_asked_for_and_only_a_local_one(
+    client: TestClient, world: World
+) -> None:
+    asked = client.get("/app/enrollees?q=kim", follow_redirects=False)
+    assert asked.status_code == 303
+    login_url = asked.headers["location"]
+    assert login_url.startswith("/app/login?next=")
+    page = client.get(login_url)
+    assert 'name="next" value="/app/enrollees?q=kim"' in page.text
+    csrf = {"csrf_token": client.cookies.get("dolbom_csrf")}
+    back = client.post("/app/login", data={"username": "cw_a1", "password": PASSWORD,
+                                            "next": "/app/enrollees?q=kim", **csrf},
+                       follow_redirects=False)
+    assert back.status_code == 303 and back.headers["location"] == "/app/enrollees?q=kim"
+    for foreign in ("https://evil.example/app", "//evil.example/app", "/v1/alerts"):
+        elsewhere = client.post("/app/login", data={"username": "cw_a1", "password": PASSWORD,
+                                                     "next": foreign, **csrf},
+                                follow_redirects=False)
+        assert elsewhere.headers["location"] == "/app", foreign
+
+
 def test_web_pages_follow_the_roles(client: TestClient, world: World, db: psycopg.Connection) -> None:
     open_alert(db, world.enrollees["a2"], kind="sos", summary="SOS from a2")
     client.cookies.set("dolbom_token", world.token("cw_a1"))
