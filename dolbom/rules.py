@@ -123,3 +123,9 @@ def device_row_offline(now: datetime, *, kind: str, online: bool | None, status_
 
 def battery_low(battery: float | None) -> bool:
     return battery is not None and battery <= BATTERY_LOW_PCT
+
+
+# Night, in the enrollee's local hours [start, end): a door opened then is night wandering
+# (analytics' clock) and marked on the enrollee page's timeline.
+NIGHT_START_H: Final = 0.0
+NIGHT_END_H: Final = 5.0

@@ -18,6 +18,8 @@ from dolbom.rules import (
     BATTERY_VERY_LOW_PCT,
     DEVICE_OFFLINE_AFTER_S,
     HOME_ACTIVE_WITHIN_S,
+    NIGHT_END_H,
+    NIGHT_START_H,
     NO_DATA_AFTER_H,
     NO_DATA_DEVICE_KINDS,
     WEARABLE_SILENT_H,
@@ -53,8 +55,6 @@ CONTINUOUS_KINDS: Final = NO_DATA_DEVICE_KINDS
 WEARABLE_KIND: Final = "wearable"
 MISSED_IN_ROW: Final = 2
 NO_ANSWER_H: Final = 74.0  # three daily check-ins without an answer (a person away for a weekend)
-NIGHT_START_H: Final = 0.0
-NIGHT_END_H: Final = 5.0
 NIGHT_DOOR_USUAL_RATE: Final = 0.10  # nights with a door opening; above this it is her habit
 
 

@@ -12,7 +12,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from analytics.detectors.clock import NIGHT_END_H, NIGHT_START_H
 from api.audit.service import record
 from api.contacts.models import Contact
 from api.contacts.service import list_contacts
@@ -29,7 +28,7 @@ from api.web import charts, queries
 from api.web.i18n import translator
 from api.web.render import PREFIX, WebUser, page_lang, render, script_json
 from api.web.timeline import timeline
-from dolbom.rules import battery_low, device_row_offline
+from dolbom.rules import NIGHT_END_H, NIGHT_START_H, battery_low, device_row_offline
 from dolbom.thresholds import THRESHOLDS
 from dolbom.timefmt import LocalClock
 from dolbom.wire import EVENT_CODES
