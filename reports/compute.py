@@ -37,6 +37,7 @@ from dolbom.thresholds import THRESHOLD_BY_NAME, effective
 from dolbom.wire import EVENT_CODES, METRIC_BY_NAME
 from reports.period import Period
 from reports.queries import AlertRow, DailyEvents, DailyReadings, DeviceRow, EnrolleeRow
+from store.contacts import CHANNELS, Channel
 
 SBP: Final = METRIC_BY_NAME["systolic_bp"].code
 DBP: Final = METRIC_BY_NAME["diastolic_bp"].code
@@ -307,3 +308,48 @@ def response_times(alerts: Sequence[AlertRow]) -> dict[str, dict[str, dict[str, 
         out[severity] = {"acknowledge": percentiles_minutes(acknowledge),
                          "resolve": percentiles_minutes(resolve)}
     return out
+
+
+# The national programme's contact categories, "비대면 / 대면" (non-face-to-face /
+# face-to-face), in which each centre reports its contacts: a home visit is face to face; a
+# call, a video call, a message and a contact through the AI speaker are not. Every channel of
+# ``store.contacts.CHANNELS`` is in exactly one group (tests/reports/test_contacts_in_report.py).
+CONTACT_GROUPS: Final[dict[str, tuple[str, ...]]] = {
+    "non_face_to_face": (Channel.PHONE, Channel.VIDEO, Channel.MESSAGE, Channel.SPEAKER),
+    "face_to_face": (Channel.VISIT,),
+}
+# A week's enrollee-months: observed days over the mean Gregorian month (365.2425 / 12 days).
+# A month report divides by the days of its own month, so a whole month is one.
+MEAN_MONTH_DAYS: Final = 365.2425 / 12
+
+
+def enrollee_months(days_observed: np.ndarray, period: Period) -> float:
+    """Enrollee-months observed: the enrollees' observed days (as every other figure counts
+    presence) over the days of the month (the period's own month, or the mean month for a
+    week)."""
+    month_days = period.days if period.kind == "month" else MEAN_MONTH_DAYS
+    return float(days_observed.sum()) / month_days
+
+
+def contact_figures(by_channel: dict[str, int], months: float) -> dict[str, Any]:
+    """Contacts by channel and by the programme's group, in total and per enrollee-month
+    (None without an observed enrollee-month)."""
+    channels = {channel: int(by_channel.get(channel, 0)) for channel in CHANNELS}
+    groups = {group: sum(channels[c] for c in members) for group, members in CONTACT_GROUPS.items()}
+    total = sum(channels.values())
+
+    def rate(count: int) -> float | None:
+        return round(count / months, 2) if months > 0 else None
+
+    return {
+        "total": total,
+        "by_channel": channels,
+        "by_group": groups,
+        "groups": {group: [str(c) for c in members] for group, members in CONTACT_GROUPS.items()},
+        "enrollee_months": round(months, 2),
+        "per_enrollee_month": {
+            "total": rate(total),
+            "by_channel": {channel: rate(count) for channel, count in channels.items()},
+            "by_group": {group: rate(count) for group, count in groups.items()},
+        },
+    }

@@ -45,3 +45,17 @@ OUTCOME_KO: Final[dict[str, str]] = {
 
 def outcome_ko(outcome: str | None) -> str:
     return "—" if not outcome else OUTCOME_KO.get(outcome, outcome)
+
+
+# Contact channels (store.contacts.Channel) and the programme's groups (reports.compute.CONTACT_GROUPS).
+CHANNEL_KO: Final[dict[str, str]] = {
+    "phone": "전화",
+    "visit": "방문",
+    "message": "문자",
+    "speaker": "AI 스피커",
+    "video": "화상",
+}
+CONTACT_GROUP_KO: Final[dict[str, str]] = {
+    "non_face_to_face": "비대면",
+    "face_to_face": "대면",
+}

@@ -35,7 +35,7 @@ from dolbom.rules import enrollee_zone
 from dolbom.text import drawable_tree
 from dolbom.timefmt import when
 from reports.errors import ReportError
-from reports.labels import SEVERITY_KO
+from reports.labels import CHANNEL_KO, CONTACT_GROUP_KO, SEVERITY_KO
 
 A4_INCHES: Final = (8.27, 11.69)
 logging.getLogger("fontTools").setLevel(logging.ERROR)  # its subsetter warns about every dropped table
@@ -191,6 +191,24 @@ def _steps_histogram(ax: Axes, rows: Sequence[dict[str, Any]]) -> None:
     ax.set_title(title)
 
 
+def _contact_lines(contacts: dict[str, Any] | None) -> list[str]:
+    """The contacts in the programme's groups (비대면 / 대면), each group with its channels,
+    then per enrollee-month; nothing for a report stored before contacts were counted."""
+    if contacts is None:
+        return []
+    groups = []
+    for group, channels in contacts["groups"].items():
+        parts = " · ".join(f"{CHANNEL_KO[c]} {contacts['by_channel'][c]}" for c in channels)
+        groups.append(f"{CONTACT_GROUP_KO[group]} {contacts['by_group'][group]}건 ({parts})")
+    rates = contacts["per_enrollee_month"]
+    per_group = " · ".join(f"{CONTACT_GROUP_KO[g]} {num(r, '.2f')}" for g, r in rates["by_group"].items())
+    return [
+        f"연락: 전체 {contacts['total']}건 · " + " · ".join(groups),
+        f"대상자 1인·월당 연락: {num(rates['total'], '.2f')}건 ({per_group})"
+        f" · 관찰 {num(contacts['enrollee_months'], '.1f')}인·월",
+    ]
+
+
 def _overview(report: dict[str, Any]) -> Figure:
     region, people = report["region"], report["enrollees"]
     fig = page(f"{region['name']} 돌봄 보고서",
@@ -217,10 +235,11 @@ def _overview(report: dict[str, Any]) -> Figure:
         f" · 현재 미해결 {alerts['unresolved_now']}건",
         f"기기: 연결 끊김 {devices['offline']}대 · 수신 기록 없음 {devices['never_seen']}대"
         f" · 배터리 부족 {devices['low_battery']}대 (전체 {devices['total']}대)",
+        *_contact_lines(report.get("contacts")),
     ]
     lines(fig, texts, 0.895)
 
-    grid = fig.add_gridspec(2, 2, left=0.08, right=0.96, bottom=0.06, top=0.68, hspace=0.38, wspace=0.28)
+    grid = fig.add_gridspec(2, 2, left=0.08, right=0.96, bottom=0.06, top=0.64, hspace=0.38, wspace=0.28)
     share_labels = ["혈압", "혈당", "밴드 착용", "안부 응답"]
     shares = [adherence["bp"]["share"], adherence["glucose"]["share"], adherence["wear"]["share"],
               report["checkins"]["share"]]

@@ -25,7 +25,9 @@ from reports.compute import (
     SEVERITIES,
     WEAR_DAY_HOURS,
     EnrolleeFigures,
+    contact_figures,
     device_problems,
+    enrollee_months,
     response_times,
 )
 from reports.labels import kind_ko
@@ -51,6 +53,11 @@ REVIEW_POINTS: Final[dict[str, int]] = {
     "devices": 1,
 }
 STEPS_DECLINE_PCT: Final = -30.0
+CONTACTS_DEFINITION: Final = (
+    "contacts (contacts.at) in [since, until), the period in the region's timezone, with the"
+    " active enrollees; per enrollee-month = contacts / (observed enrollee-days / days of the"
+    " month)"
+)
 LOW_SHARE: Final = 0.5
 
 # Columns of the per-enrollee rows (JSON ``enrollees_detail`` and the CSV, same order).
@@ -165,8 +172,13 @@ def build_regional(
     alerts: Sequence[AlertRow],
     devices: Sequence[DeviceRow],
     unresolved: dict[int, int],
+    contacts: dict[str, int],
+    contact_bounds: tuple[datetime, datetime],
 ) -> dict[str, Any]:
-    """The regional report as a JSON-ready dict (see docs/reports.md for every field)."""
+    """The regional report as a JSON-ready dict (see docs/reports.md for every field).
+
+    ``contacts`` are the population's contacts by channel in ``contact_bounds`` (the
+    period's bounds in the region's timezone)."""
     n = len(population)
     alerts_of: dict[int, list[AlertRow]] = {}
     for alert in alerts:
@@ -265,6 +277,11 @@ def build_regional(
         },
         "checkins": {"total": int(checkins), "answered": int(answered),
                      "share": number(answered / checkins, 4) if checkins else None},
+        "contacts": {
+            **contact_figures(contacts, enrollee_months(f["days_observed"], period)),
+            "since": contact_bounds[0].isoformat(), "until": contact_bounds[1].isoformat(),
+            "definition": CONTACTS_DEFINITION,
+        },
         "alerts": {
             "total": len(alerts),
             "by_kind": dict(sorted(Counter(a.kind for a in alerts).items())),

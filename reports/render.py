@@ -8,7 +8,9 @@ from typing import Any, Final
 
 import orjson
 
+from reports.compute import CONTACT_GROUPS
 from reports.regional import ROW_FIGURES
+from store.contacts import CHANNELS
 
 FORMATS: Final = ("json", "csv", "pdf")
 MEDIA_TYPES: Final = {
@@ -16,10 +18,17 @@ MEDIA_TYPES: Final = {
     "csv": "text/csv; charset=utf-8",
     "pdf": "application/pdf",
 }
+# The region's contacts (report["contacts"]), on the TOTAL row only: they are counted per
+# region, by channel and by the programme's group, then per enrollee-month.
+CONTACT_COLUMNS: Final = (
+    *(f"contacts_{channel}" for channel in CHANNELS),
+    *(f"contacts_{group}" for group in CONTACT_GROUPS),
+    "contacts", "contacts_enrollee_months", "contacts_per_enrollee_month",
+)
 CSV_COLUMNS: Final = (
     "enrollee_id", "name", "birth_year", "sex", "care_worker", "conditions", "new", "has_data",
     *ROW_FIGURES, "alerts", "critical_alerts", "false_alarms", "device_problems", "review_score",
-    "review_reasons",
+    "review_reasons", *CONTACT_COLUMNS,
 )
 TOTAL_LABEL: Final = "TOTAL"
 # A text cell starting with one of these is read as a formula by spreadsheet programs
@@ -81,6 +90,19 @@ def totals_row(report: dict[str, Any]) -> dict[str, Any]:
         "false_alarms": report["alerts"]["false_alarms"],
         "device_problems": len(report["devices"]["problems"]),
         "review_score": len(report["review"]),
+        **contact_cells(report.get("contacts")),
+    }
+
+
+def contact_cells(contacts: dict[str, Any] | None) -> dict[str, Any]:
+    """The TOTAL row's contact columns (none for a report stored before contacts were counted)."""
+    if contacts is None:
+        return {}
+    return {
+        **{f"contacts_{channel}": n for channel, n in contacts["by_channel"].items()},
+        **{f"contacts_{group}": n for group, n in contacts["by_group"].items()},
+        "contacts": contacts["total"], "contacts_enrollee_months": contacts["enrollee_months"],
+        "contacts_per_enrollee_month": contacts["per_enrollee_month"]["total"],
     }
 
 

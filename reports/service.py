@@ -24,6 +24,7 @@ from reports.period import Period, parse_period
 from reports.regional import build_regional
 from reports.render import render
 from reports.summary import BASELINE_DAYS, build_summary
+from store.contacts import contacts_by_channel
 
 log = logging.getLogger(__name__)
 
@@ -98,10 +99,11 @@ def regional_report(
     alerts = queries.alerts_opened(conn, ids, region_since, region_until)
     devices = queries.devices(conn, ids)
     unresolved = queries.unresolved_alert_counts(conn, ids)
+    contacts = contacts_by_channel(conn, ids, region_since, region_until)
 
     figures = enrollee_figures(population, period, previous, as_of, readings, events, devices)
     report = build_regional(region, period, previous, as_of, everyone, population, figures, alerts,
-                            devices, unresolved)
+                            devices, unresolved, contacts, (region_since, region_until))
     log.info("regional report region=%s period=%s enrollees=%d in %.2f s",
              region.id, period.label, len(population), clock.perf_counter() - started)
     return report
