@@ -222,7 +222,8 @@ def test_a_care_workers_round_in_the_browser(
     page.fill("input[name=username]", "cw_a1")
     page.fill("input[name=password]", PASSWORD)
     page.click("#login")
-    page.wait_for_url(f"{live_server.url}/app")
+    page.wait_for_url(f"{live_server.url}/app/enrollees")  # back where she asked to go
+    page.goto(f"{live_server.url}/app")
     watch.problems.clear()  # the inbox is judged by its own tests
 
     page.click("#nav-enrollees")

@@ -73,8 +73,6 @@ def test_analytics_declares_only_catalogue_kinds(
         _labelled(kind)
 
 
-@pytest.mark.xfail(reason="analytics still names kinds as plain strings; it moves to AlertKind "
-                          "members in issue 13 (then drop this mark)", strict=False)
 @pytest.mark.parametrize(("module", "name", "read"), ANALYTICS_TABLES,
                          ids=[f"{m}.{n}" for m, n, _ in ANALYTICS_TABLES])
 def test_analytics_kinds_are_alert_kind_members(
@@ -89,9 +87,9 @@ def test_analytics_kinds_are_alert_kind_members(
 _WRITES = re.compile(r"\b(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(alerts|alert_actions)\b")
 
 
-@pytest.mark.parametrize("package", ["api", "ingest"])
+@pytest.mark.parametrize("package", ["api", "ingest", "analytics"])
 def test_only_the_store_writes_alerts(package: str) -> None:
-    """The API raises no alert itself and neither it nor ingest writes alerts but through
+    """The API raises no alert itself and neither it, ingest nor analytics writes alerts but through
     ``store.alerts`` (the API's actions: ``store.alerts.actions``)."""
     offenders = []
     for path in sorted((ROOT / package).rglob("*.py")):
