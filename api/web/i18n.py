@@ -102,6 +102,8 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     # conditions, sex, device kinds and rooms, so the Korean page shows no English label.
     "timezone": ("시간대", "Timezone"),
     "times_in": ("시간대", "Times in"),
+    # region page
+    "region_report": ("월간 지역 보고서 내려받기", "Monthly regional report"),
     "phone": ("전화", "Phone"),
     "address": ("주소", "Address"),
     "guardians": ("보호자", "Guardians"),
