@@ -1,6 +1,7 @@
 """The monthly job: finished regional reports of the previous month, stored for every region.
 
-Hook it into the analytics scheduler (analytics/service.py ``monthly_reports``)::
+The command schedules it (``command/system_jobs.py`` ``monthly_reports``, handed to
+analytics' scheduler with the other system-wide jobs)::
 
     from reports.jobs import generate_monthly
     generate_monthly(db_url, now)
