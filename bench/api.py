@@ -10,6 +10,9 @@ connections measures, for a fixed time each:
 - a 30-day chart ``GET /v1/enrollees/{id}/readings?metric=heart_rate&bucket=2h`` (360 buckets
   from ≈ 8,640 readings, random enrollee of the caller; target p99 < 100 ms);
 - the bare endpoint (requests/s ceiling of the stack on this machine);
+- the worklist ``GET /v1/worklist?limit=100`` of a care worker with 80 enrollees (issue 14: readings,
+  conditions, a few open alerts, contacts with follow-ups) at 20 clients, with the bare endpoint
+  measured again at 20 clients for its ratio (target p99 < 100 ms);
 
 then 500 SSE clients on ``/v1/alerts/stream`` and the delay from an alert's commit (NOTIFY)
 to its arrival at every client (target p99 < 500 ms). ``python -m bench api``.
@@ -18,6 +21,7 @@ to its arrival at every client (target p99 < 500 ms). ``python -m bench api``.
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import os
 import random
@@ -25,6 +29,7 @@ import re
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -55,7 +60,9 @@ WARMUP_S = 2.0
 MEASURE_S = 10.0
 SSE_CLIENTS = 500
 SSE_ALERTS = 10
-TARGETS = {"inbox_p99_ms": 50.0, "chart_p99_ms": 100.0, "sse_p99_ms": 500.0}
+WORKLIST_ENROLLEES = 80  # issue 14's care worker
+WORKLIST_CONCURRENCY = 20
+TARGETS = {"inbox_p99_ms": 50.0, "chart_p99_ms": 100.0, "sse_p99_ms": 500.0, "worklist_p99_ms": 100.0}
 
 bare_app = FastAPI()
 
@@ -84,6 +91,8 @@ class Population:
     care_workers: list[tuple[int, int]]  # (user id, region id)
     enrollees_of: dict[int, list[int]]  # care worker id -> enrollee ids
     admin_id: int
+    worklist_worker: tuple[int, int] = (0, 0)  # (user id, region id) of the 80-enrollee care worker
+    worklist_rows: int = 0  # readings, alerts and contacts of her enrollees
 
 
 def _series(rng: np.random.Generator, start: datetime, step: timedelta, count: int,
@@ -169,9 +178,93 @@ def populate(url: str) -> tuple[Population, int, float]:
                         copy.write_row((eid, "sos" if eid % 9 == 0 else "inactivity",
                                         "critical" if eid % 9 == 0 else "high", "open", "bench open alert",
                                         opened, opened, opened, opened, None, None))
+        worklist_worker, worklist_rows = _populate_worklist(conn, regions[0], start, end, code)
         conn.execute("ANALYZE")
-    population = Population(care_workers, enrollees_of, admin_id)
+    population = Population(care_workers, enrollees_of, admin_id, worklist_worker, worklist_rows)
     return population, rows, time.perf_counter() - t0
+
+
+def _populate_worklist(conn: psycopg.Connection, region: int, start: datetime, end: datetime,
+                       code: dict[str, int]) -> tuple[tuple[int, int], int]:
+    """Issue 14's care worker: 80 enrollees of her own (after the rest, its own generator, so the
+    other scenarios' data is unchanged) with conditions, devices, readings, a few open alerts and
+    contacts with follow-ups; the mix gives every reason of the worklist some items."""
+    rng = np.random.default_rng(14)
+    uid = conn.execute("INSERT INTO users (username, password_hash, role, region_id) "
+                       "VALUES ('cw-worklist', 'x', 'care_worker', %s) RETURNING id",
+                       (region,)).fetchone()[0]  # type: ignore[index]
+    conditions = ([], ["hypertension"], ["diabetes"], ["hypertension", "diabetes"], ["heart_failure"])
+    people = []
+    for n in range(WORKLIST_ENROLLEES):
+        eid = conn.execute(
+            "INSERT INTO enrollees (region_id, name, birth_year, sex, care_worker_id, conditions, phone) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            (region, f"wl-enrollee-{n}", 1935 + n % 20, "FM"[n % 2], uid, conditions[n % 5],
+             f"010-0000-{n:04d}")).fetchone()[0]  # type: ignore[index]
+        devices = {}
+        for kind in ("wearable", "bp_monitor", "glucometer", "scale"):
+            # one wearable in ten last seen two days ago (no_data)
+            seen = end - timedelta(days=2) if kind == "wearable" and n % 10 == 3 else end
+            devices[kind] = conn.execute(
+                "INSERT INTO devices (device_id, enrollee_id, kind, battery, online, last_seen) "
+                "VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+                (f"wl-{kind}-{n}", eid, kind, int(rng.integers(10, 100)), seen == end, seen)).fetchone()[0]  # type: ignore[index]
+        people.append((n, eid, devices))
+    rows = 0
+    copy_readings = "COPY readings (device, metric, ts, value) FROM STDIN (FORMAT BINARY)"
+    with conn.cursor().copy(copy_readings) as copy:
+        copy.set_types(["int4", "int2", "timestamptz", "float4"])
+        for n, _eid, devices in people:
+            # one in four stopped measuring (BP, glucose, weight) five days ago (not_measured)
+            stop_at = end - timedelta(days=5) if n % 4 == 1 else end
+            plan = (
+                ("wearable", "heart_rate", timedelta(minutes=5), 72, 8, 40, 160, end),
+                ("wearable", "spo2", timedelta(hours=1), 96, 1.5, 85, 100, end),
+                ("wearable", "steps", timedelta(hours=1), 200, 150, 0, 3000, end),
+                ("bp_monitor", "systolic_bp", timedelta(hours=12), 135, 12, 90, 200, stop_at),
+                ("bp_monitor", "diastolic_bp", timedelta(hours=12), 82, 8, 50, 120, stop_at),
+                ("glucometer", "glucose", timedelta(hours=12), 120, 30, 50, 350, stop_at),
+                ("scale", "weight", timedelta(days=1), 58, 1, 35, 120, stop_at),
+            )
+            for kind, metric, step, base, spread, lo, hi, until in plan:
+                count = int((until - start) / step)
+                stamps, values = _series(rng, start, step, count, base, spread, lo, hi)
+                for ts, value in zip(stamps, values.tolist(), strict=True):
+                    copy.write_row((devices[kind], code[metric], ts, value))
+                rows += count
+    alerts = 0
+    for n, eid, _devices in people:
+        for k in range(5):  # resolved over the month
+            opened = start + timedelta(days=6 * k, hours=int(rng.integers(0, 100)))
+            conn.execute("INSERT INTO alerts (enrollee_id, kind, severity, status, summary, onset_at, "
+                         "last_seen_at, opened_at, updated_at, resolved_at, outcome) VALUES "
+                         "(%s, 'inactivity', 'medium', 'resolved', 'bench alert', "
+                         "%s, %s, %s, %s, %s, 'called')",
+                         (eid, opened, opened, opened, opened, opened + timedelta(hours=2)))
+            alerts += 1
+        if n % 8 == 0:  # a few open: 10 of 80, 4 of them critical
+            opened = end - timedelta(minutes=int(rng.integers(1, 600)))
+            critical = n % 16 == 0
+            conn.execute("INSERT INTO alerts (enrollee_id, kind, severity, summary, onset_at, last_seen_at, "
+                         "opened_at, updated_at) VALUES (%s, %s, %s, 'bench open alert', %s, %s, %s, %s)",
+                         (eid, "sos" if critical else "tachycardia", "critical" if critical else "high",
+                          opened, opened, opened, opened))
+            alerts += 1
+    contacts = 0
+    today = end.date()
+    for n, eid, _devices in people:
+        for k in range(4):  # a contact a week; the newest may set a follow-up day
+            at = end - timedelta(days=7 * (3 - k) + 1, hours=int(rng.integers(0, 8)))
+            follow_up = None
+            if k == 3 and n % 2 == 0:
+                follow_up = today - timedelta(days=n % 4)  # due today or already (follow_up_due)
+            elif k == 3 and n % 3 == 0:
+                follow_up = today + timedelta(days=3)  # not yet due
+            conn.execute("INSERT INTO contacts (enrollee_id, user_id, channel, note, outcome, at, follow_up) "
+                         "VALUES (%s, %s, %s, 'bench contact', 'reached', %s, %s)",
+                         (eid, uid, ("phone", "visit", "message", "video")[k], at, follow_up))
+            contacts += 1
+    return (uid, region), rows + alerts + contacts
 
 
 # --- servers --------------------------------------------------------------------------------
@@ -265,13 +358,13 @@ async def _worker(port: int, requests: list[bytes], start_at: float, stop_at: fl
         writer.close()
 
 
-async def load(port: int, requests: list[bytes]) -> LoadResult:
+async def load(port: int, requests: list[bytes], clients: int = CONCURRENCY) -> LoadResult:
     now = time.perf_counter()
     start_at, stop_at = now + WARMUP_S, now + WARMUP_S + MEASURE_S
     latencies: list[float] = []
     errors: list[int] = []
     await asyncio.gather(*(_worker(port, requests, start_at, stop_at, latencies, errors)
-                           for _ in range(CONCURRENCY)))
+                           for _ in range(clients)))
     return LoadResult(len(latencies), len(errors), MEASURE_S, np.array(latencies))
 
 
@@ -358,13 +451,30 @@ def main() -> int:
                           f"&from={since}&to={until}", tokens[uid])
                  for uid, eids in population.enrollees_of.items() for eid in eids]
         bare = [_request("/ping", None)]
+        wl_uid, wl_region = population.worklist_worker
+        wl_token = issue_token(Principal(wl_uid, "cw-worklist", "care_worker", wl_region), SECRET, 120)
+        worklist = [_request("/v1/worklist?limit=100", wl_token)]
         results = {}
-        for label, port, requests in (("bare", bare_port, bare), ("inbox", api_port, inbox),
-                                      ("chart", api_port, chart)):
-            results[label] = asyncio.run(load(port, requests))
+        for label, port, requests, clients in (
+                ("bare", bare_port, bare, CONCURRENCY), ("inbox", api_port, inbox, CONCURRENCY),
+                ("chart", api_port, chart, CONCURRENCY),
+                ("bare20", bare_port, bare, WORKLIST_CONCURRENCY),
+                ("wlist", api_port, worklist, WORKLIST_CONCURRENCY)):
+            results[label] = asyncio.run(load(port, requests, clients))
             r = results[label]
             print(f"{label:6s} {r.rps:8.0f} req/s  p50 {r.pct(50):6.1f} ms  p99 {r.pct(99):6.1f} ms"
-                  f"  errors {r.errors}")
+                  f"  errors {r.errors}  ({clients} clients)")
+        # what one worklist response holds (outside the timed load)
+        with urllib.request.urlopen(urllib.request.Request(
+                f"http://127.0.0.1:{api_port}/v1/worklist?limit=100",
+                headers={"Authorization": f"Bearer {wl_token}"})) as response:
+            wl_body = json.loads(response.read())
+        wl_items = len(wl_body["items"])
+        wl_reasons: dict[str, int] = {}
+        for item in wl_body["items"]:
+            for reason in item.get("reasons", []):
+                wl_reasons[reason.get("code", "?")] = wl_reasons.get(reason.get("code", "?"), 0) + 1
+        print(f"worklist: {wl_items} items of {WORKLIST_ENROLLEES} enrollees, reasons {wl_reasons}")
         admin_token = issue_token(Principal(population.admin_id, "admin", "admin", None), SECRET, 120)
         first = next(iter(population.enrollees_of.values()))[0]
         delays, missing = asyncio.run(sse(api_port, url, admin_token, first))
@@ -380,15 +490,17 @@ def main() -> int:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
     bare_r, inbox_r, chart_r = results["bare"], results["inbox"], results["chart"]
+    bare20_r, wl_r = results["bare20"], results["wlist"]
     met = {
         "inbox": inbox_r.pct(99) < TARGETS["inbox_p99_ms"] and inbox_r.errors == 0,
+        "worklist": wl_r.pct(99) < TARGETS["worklist_p99_ms"] and wl_r.errors == 0,
         "chart": chart_r.pct(99) < TARGETS["chart_p99_ms"] and chart_r.errors == 0,
         "sse": sse_p99 < TARGETS["sse_p99_ms"] and missing == 0,
     }
     for label, ok in met.items():
         print(f"{label}: {'met' if ok else 'MISSED'}")
     print(f"ratios to bare FastAPI: inbox {inbox_r.rps / bare_r.rps:.2f}, "
-          f"chart {chart_r.rps / bare_r.rps:.2f}")
+          f"chart {chart_r.rps / bare_r.rps:.2f}, worklist {wl_r.rps / bare20_r.rps:.3f} (to bare at 20)")
 
     def mark(ok: bool) -> str:
         return "met" if ok else "**missed**"
@@ -411,6 +523,12 @@ def main() -> int:
         f"| 30-day chart, `bucket=2h` heart rate (360 buckets) | {chart_r.rps:,.0f} | "
         f"{chart_r.rps / bare_r.rps:.2f} | {chart_r.pct(50):.1f} | {chart_r.pct(99):.1f} | p99 < 100 | "
         f"{mark(met['chart'])} |\n"
+        f"| bare FastAPI `/ping` at {WORKLIST_CONCURRENCY} clients (the worklist's baseline) | "
+        f"{bare20_r.rps:,.0f} | 1.00 | {bare20_r.pct(50):.1f} | {bare20_r.pct(99):.1f} | | |\n"
+        f"| worklist `GET /v1/worklist?limit=100`, {WORKLIST_ENROLLEES} enrollees, "
+        f"{WORKLIST_CONCURRENCY} clients ({wl_items} items) | {wl_r.rps:,.0f} | "
+        f"{wl_r.rps / bare20_r.rps:.3f} (to bare at 20) | {wl_r.pct(50):.1f} | {wl_r.pct(99):.1f} | "
+        f"p99 < 100 | {mark(met['worklist'])} |\n"
         f"| SSE: {SSE_CLIENTS} clients, commit (NOTIFY) → client, {SSE_ALERTS} alerts | | | {sse_p50:.1f} | "
         f"{sse_p99:.1f} | p99 < 500 | {mark(met['sse'])} ({missing} missing) |\n\n"
         "Every API request above also writes its access-audit row (a read of health data), in the same "
